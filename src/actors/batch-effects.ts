@@ -1,0 +1,75 @@
+import { unreachable } from '../shared/assert.js';
+import type { ShowEvent } from './messages.js';
+import type { ShowState } from './show-state.js';
+import type { OutboxMessage, SaleRows } from '../persistence/journal.js';
+
+/** What one batch changed, gathered while its events are applied (before each one, since an ended hold's seats are gone after). */
+export interface BatchEffects extends SaleRows {
+  touchedSeats: Set<number>;
+  touchedPools: Set<number>;
+  outbox: OutboxMessage[];
+}
+
+export function emptyBatchEffects(): BatchEffects {
+  return { touchedSeats: new Set(), touchedPools: new Set(), seatsSold: [], seatsUnsold: [], poolSoldDeltas: [], outbox: [] };
+}
+
+/** Records the effects of `event`; call it before the event is applied to `state`. */
+export function collectEffects(effects: BatchEffects, state: ShowState, event: ShowEvent): void {
+  const { inventory } = state;
+  const touch = (seats: number[], pools: [number, number][]): void => {
+    for (const seat of seats) effects.touchedSeats.add(seat);
+    for (const [pool] of pools) effects.touchedPools.add(pool);
+  };
+  const poolDeltas = (pools: [number, number][], sign: 1 | -1): void => {
+    for (const [pool, quantity] of pools) {
+      const definition = inventory.pools[pool]!;
+      effects.poolSoldDeltas.push({ poolId: definition.id, delta: sign * quantity, capacity: definition.capacity });
+    }
+  };
+  switch (event.type) {
+    case 'hold_placed':
+      touch(event.seats, event.pools);
+      break;
+    case 'hold_released':
+    case 'hold_expired': {
+      const claim = state.claims.get(event.holdId);
+      if (claim === undefined) return;
+      touch(claim.seats, claim.pools);
+      effects.outbox.push({
+        topic: event.type === 'hold_expired' ? 'HoldExpired' : 'SeatsReleased',
+        payload: { showId: inventory.showId, holdId: claim.holdId, userId: claim.userId, orderId: claim.orderId, seats: claim.seats.map((seat) => inventory.seatId(seat)), pools: claim.pools.map(([pool, quantity]) => ({ poolId: inventory.pools[pool]!.id, quantity })) },
+      });
+      break;
+    }
+    case 'hold_confirmed': {
+      const claim = state.claims.get(event.holdId);
+      if (claim === undefined) return;
+      touch(claim.seats, claim.pools);
+      for (const seat of claim.seats) effects.seatsSold.push({ seatId: inventory.seatId(seat), orderId: event.orderId });
+      poolDeltas(claim.pools, 1);
+      break;
+    }
+    case 'sale_voided': {
+      const claim = state.claims.get(event.holdId);
+      if (claim === undefined) return;
+      touch(claim.seats, claim.pools);
+      for (const seat of claim.seats) effects.seatsUnsold.push(inventory.seatId(seat));
+      poolDeltas(claim.pools, -1);
+      effects.outbox.push({
+        topic: 'SeatsReleased',
+        payload: { showId: inventory.showId, holdId: claim.holdId, orderId: event.orderId, reason: 'sale_voided', seats: claim.seats.map((seat) => inventory.seatId(seat)) },
+      });
+      break;
+    }
+    case 'seats_blocked':
+    case 'seats_unblocked':
+      touch(event.seats, []);
+      break;
+    case 'hold_extended':
+    case 'hold_pinned':
+      break;
+    default:
+      unreachable(event, 'event');
+  }
+}

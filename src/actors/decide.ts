@@ -1,0 +1,231 @@
+import { unreachable } from '../shared/assert.js';
+import { pickBestAvailable } from './best-available.js';
+import { limits } from './limits.js';
+import { reject, type HoldRequest, type HoldView, type ShowCommand, type ShowEvent, type ShowReply } from './messages.js';
+import { isExpiryCurrent, poolAvailable, seatStatus, type Claim, type ShowState } from './show-state.js';
+
+export interface Decision {
+  events: ShowEvent[];
+  reply: ShowReply;
+}
+
+/**
+ * The pure core: given the state, a command and the time, what happens. Reads the state,
+ * never changes it; no clock, no randomness, no I/O. Checks run in a fixed order and each
+ * refusal is a named result code; past the last check the command must succeed.
+ */
+export function decide(state: ShowState, command: ShowCommand, nowMs: number): Decision {
+  switch (command.type) {
+    case 'place_hold':
+      return decidePlaceHold(state, command, nowMs);
+    case 'release_hold':
+      return decideRelease(state, command, nowMs);
+    case 'extend_hold':
+      return decideExtend(state, command, nowMs);
+    case 'pin_hold':
+      return decidePin(state, command, nowMs);
+    case 'confirm_hold':
+      return decideConfirm(state, command, nowMs);
+    case 'void_sale':
+      return decideVoid(state, command);
+    case 'block_seats':
+      return decideBlock(state, command.seats, 'block');
+    case 'unblock_seats':
+      return decideBlock(state, command.seats, 'unblock');
+    case 'expire_due':
+      return decideExpireDue(state, nowMs);
+    default:
+      return unreachable(command, 'command');
+  }
+}
+
+function accepted(state: ShowState, events: ShowEvent[], hold?: HoldView, seatsChanged?: number): Decision {
+  const reply: ShowReply = { ok: true, version: state.version + events.length };
+  if (hold !== undefined) reply.hold = hold;
+  if (seatsChanged !== undefined) reply.seatsChanged = seatsChanged;
+  return { events, reply };
+}
+
+function refused(code: Parameters<typeof reject>[0], detail: string, extra?: Parameters<typeof reject>[2]): Decision {
+  return { events: [], reply: reject(code, detail, extra) };
+}
+
+export function holdView(state: ShowState, claim: Claim): HoldView {
+  const { inventory } = state;
+  return {
+    holdId: claim.holdId,
+    showId: inventory.showId,
+    userId: claim.userId,
+    status: claim.status,
+    seats: claim.seats.map((seat) => inventory.seatId(seat)),
+    pools: claim.pools.map(([pool, quantity]) => ({ poolId: inventory.pools[pool]!.id, quantity })),
+    expiresAtMs: claim.expiresAtMs,
+    totalCents: claim.totalCents,
+    currency: inventory.currency,
+    extensionsLeft: Math.max(0, inventory.policy.maxExtensions - claim.extensionsUsed),
+    orderId: claim.orderId,
+    split: claim.split,
+  };
+}
+
+type ResolvedItems = { seats: number[]; pools: [number, number][]; split: boolean } | Decision;
+
+function decidePlaceHold(state: ShowState, command: Extract<ShowCommand, { type: 'place_hold' }>, nowMs: number): Decision {
+  const { policy } = state.inventory;
+  if (nowMs < policy.onSaleAtMs) return refused('show_not_on_sale', `on sale from ${new Date(policy.onSaleAtMs).toISOString()}`);
+  const shapeProblem = holdRequestShapeProblem(command.request);
+  if (shapeProblem !== null) return refused('validation_failed', shapeProblem);
+  const itemCount = countRequestedItems(command.request);
+  if (itemCount > policy.maxItemsPerHold) return refused('hold_too_large', `at most ${policy.maxItemsPerHold} items per hold, asked for ${itemCount}`);
+  const activeHolds = state.activeHoldsByUser.get(command.userId) ?? 0;
+  if (activeHolds >= policy.maxActiveHoldsPerUser) return refused('too_many_holds', `at most ${policy.maxActiveHoldsPerUser} active holds per user`);
+  if (state.claims.has(command.holdId) || state.endedHolds.has(command.holdId)) return refused('internal_error', 'hold id already used');
+
+  const resolved = resolveRequestedItems(state, command.request);
+  if ('reply' in resolved) return resolved;
+
+  let totalCents = 0;
+  for (const seat of resolved.seats) totalCents += state.inventory.seatPriceCents(seat);
+  for (const [pool, quantity] of resolved.pools) totalCents += state.inventory.pools[pool]!.priceCents * quantity;
+  const event: ShowEvent = {
+    type: 'hold_placed',
+    holdId: command.holdId,
+    userId: command.userId,
+    seats: resolved.seats,
+    pools: resolved.pools,
+    expiresAtMs: nowMs + policy.holdTtlMs,
+    totalCents,
+    split: resolved.split,
+  };
+  const claim: Claim = { ...event, status: 'held', extensionsUsed: 0, orderId: null };
+  return accepted(state, [event], holdView(state, claim));
+}
+
+function holdRequestShapeProblem(request: HoldRequest): string | null {
+  const hasItems = (request.seats?.length ?? 0) + (request.pools?.length ?? 0) > 0;
+  if (request.bestAvailable !== undefined && hasItems) return 'ask for best_available or for specific items, not both';
+  if (request.bestAvailable === undefined && !hasItems) return 'a hold needs seats, pool quantities or best_available';
+  const quantities = [...(request.pools ?? []).map((pool) => pool.quantity), ...(request.bestAvailable ? [request.bestAvailable.quantity] : [])];
+  if (quantities.some((quantity) => !Number.isInteger(quantity) || quantity < 1)) return 'quantities must be positive integers';
+  if (new Set(request.seats ?? []).size !== (request.seats?.length ?? 0)) return 'a seat is listed twice';
+  if (new Set((request.pools ?? []).map((pool) => pool.poolId)).size !== (request.pools?.length ?? 0)) return 'a pool is listed twice';
+  return null;
+}
+
+function countRequestedItems(request: HoldRequest): number {
+  if (request.bestAvailable !== undefined) return request.bestAvailable.quantity;
+  return (request.seats?.length ?? 0) + (request.pools ?? []).reduce((sum, pool) => sum + pool.quantity, 0);
+}
+
+function resolveRequestedItems(state: ShowState, request: HoldRequest): ResolvedItems {
+  const { inventory } = state;
+  if (request.bestAvailable !== undefined) {
+    const { quantity, tierId } = request.bestAvailable;
+    const tierIndex = tierId === undefined ? null : inventory.tierIndexOf(tierId);
+    if (tierIndex === -1) return refused('validation_failed', `unknown tier ${tierId}`);
+    const pick = pickBestAvailable(state, quantity, tierIndex);
+    if (pick === null) return refused('sold_out', `fewer than ${quantity} seats left${tierId ? ` in tier ${tierId}` : ''}`);
+    return { seats: pick.seats, pools: [], split: pick.split };
+  }
+  const seatIds = request.seats ?? [];
+  const seats = seatIds.map((seatId) => inventory.seatIndexOf(seatId));
+  const unknownSeats = seatIds.filter((_, index) => seats[index] === -1);
+  if (unknownSeats.length > 0) return refused('unknown_seat', `unknown seats: ${unknownSeats.join(', ')}`, { seats: unknownSeats });
+  const takenSeats = seats.filter((seat) => state.seatStatus[seat] !== seatStatus.free).map((seat) => inventory.seatId(seat));
+  if (takenSeats.length > 0) return refused('seat_unavailable', `no longer available: ${takenSeats.join(', ')}`, { seats: takenSeats });
+
+  const poolRequests = request.pools ?? [];
+  const pools = poolRequests.map(({ poolId, quantity }): [number, number] => [inventory.poolIndexOf(poolId), quantity]);
+  const unknownPools = poolRequests.filter((_, index) => pools[index]![0] === -1).map((pool) => pool.poolId);
+  if (unknownPools.length > 0) return refused('unknown_pool', `unknown pools: ${unknownPools.join(', ')}`, { pools: unknownPools });
+  const shortPools = pools.filter(([pool, quantity]) => poolAvailable(state, pool) < quantity).map(([pool]) => inventory.pools[pool]!.id);
+  if (shortPools.length > 0) return refused('pool_unavailable', `not enough left in: ${shortPools.join(', ')}`, { pools: shortPools });
+  return { seats, pools, split: false };
+}
+
+/** The live claim a fan or the order saga names, or the refusal that explains why there is none. */
+function findActiveClaim(state: ShowState, holdId: string, nowMs: number, userId: string | null): Claim | Decision {
+  const claim = state.claims.get(holdId);
+  if (claim === undefined) {
+    const ending = state.endedHolds.get(holdId);
+    if (ending === 'expired') return refused('hold_expired', `hold ${holdId} expired`);
+    if (ending !== undefined) return refused('hold_not_active', `hold ${holdId} was ${ending}`);
+    return refused('hold_not_found', `no hold ${holdId}`);
+  }
+  if (userId !== null && claim.userId !== userId) return refused('forbidden', `hold ${holdId} belongs to another user`);
+  if (claim.status !== 'sold' && claim.expiresAtMs <= nowMs) return refused('hold_expired', `hold ${holdId} expired`);
+  return claim;
+}
+
+function decideRelease(state: ShowState, command: Extract<ShowCommand, { type: 'release_hold' }>, nowMs: number): Decision {
+  const claim = findActiveClaim(state, command.holdId, nowMs, command.userId);
+  if ('reply' in claim) return claim;
+  if (claim.status === 'sold') return refused('hold_not_active', `hold ${command.holdId} is sold; void the sale instead`);
+  return accepted(state, [{ type: 'hold_released', holdId: claim.holdId }], { ...holdView(state, claim), expiresAtMs: nowMs });
+}
+
+function decideExtend(state: ShowState, command: Extract<ShowCommand, { type: 'extend_hold' }>, nowMs: number): Decision {
+  const claim = findActiveClaim(state, command.holdId, nowMs, command.userId);
+  if ('reply' in claim) return claim;
+  if (claim.status !== 'held') return refused('hold_not_active', `hold ${command.holdId} is ${claim.status}`);
+  const { policy } = state.inventory;
+  if (claim.extensionsUsed >= policy.maxExtensions) return refused('extension_limit_reached', `a hold can be extended ${policy.maxExtensions} times`);
+  const expiresAtMs = claim.expiresAtMs + policy.extensionMs;
+  const view = holdView(state, { ...claim, expiresAtMs, extensionsUsed: claim.extensionsUsed + 1 });
+  return accepted(state, [{ type: 'hold_extended', holdId: claim.holdId, expiresAtMs }], view);
+}
+
+function decidePin(state: ShowState, command: Extract<ShowCommand, { type: 'pin_hold' }>, nowMs: number): Decision {
+  const claim = findActiveClaim(state, command.holdId, nowMs, command.userId);
+  if ('reply' in claim) return claim;
+  if (claim.status !== 'held') {
+    if (claim.orderId === command.orderId) return accepted(state, [], holdView(state, claim));
+    return refused('hold_not_active', `hold ${command.holdId} is ${claim.status} for another order`);
+  }
+  const windowMs = Math.min(command.paymentWindowMs ?? state.inventory.policy.paymentWindowMs, limits.paymentWindowMsMax);
+  const expiresAtMs = nowMs + windowMs;
+  const view = holdView(state, { ...claim, status: 'pinned', orderId: command.orderId, expiresAtMs });
+  return accepted(state, [{ type: 'hold_pinned', holdId: claim.holdId, orderId: command.orderId, expiresAtMs }], view);
+}
+
+function decideConfirm(state: ShowState, command: Extract<ShowCommand, { type: 'confirm_hold' }>, nowMs: number): Decision {
+  const claim = findActiveClaim(state, command.holdId, nowMs, null);
+  if ('reply' in claim) return claim;
+  if (claim.orderId !== command.orderId) return refused('hold_not_active', `hold ${command.holdId} is not pinned to order ${command.orderId}`);
+  if (claim.status === 'sold') return accepted(state, [], holdView(state, claim));
+  if (claim.status !== 'pinned') return refused('hold_not_active', `hold ${command.holdId} is not pinned for payment`);
+  const view = holdView(state, { ...claim, status: 'sold' });
+  return accepted(state, [{ type: 'hold_confirmed', holdId: claim.holdId, orderId: command.orderId }], view);
+}
+
+function decideVoid(state: ShowState, command: Extract<ShowCommand, { type: 'void_sale' }>): Decision {
+  const holdId = state.holdIdByOrder.get(command.orderId);
+  const claim = holdId === undefined ? undefined : state.claims.get(holdId);
+  if (claim === undefined || claim.status !== 'sold') return refused('sale_not_found', `no sale for order ${command.orderId}`);
+  const event: ShowEvent = { type: 'sale_voided', holdId: claim.holdId, orderId: command.orderId, returnTo: command.returnTo };
+  return accepted(state, [event], undefined, claim.seats.length);
+}
+
+function decideBlock(state: ShowState, seatIds: string[], action: 'block' | 'unblock'): Decision {
+  const { inventory } = state;
+  if (seatIds.length === 0) return refused('validation_failed', 'no seats given');
+  const seats = [...new Set(seatIds)].map((seatId) => inventory.seatIndexOf(seatId));
+  const unknown = seatIds.filter((seatId) => inventory.seatIndexOf(seatId) === -1);
+  if (unknown.length > 0) return refused('unknown_seat', `unknown seats: ${unknown.join(', ')}`, { seats: unknown });
+  if (action === 'block') {
+    const claimed = seats.filter((seat) => state.seatStatus[seat] === seatStatus.held || state.seatStatus[seat] === seatStatus.sold);
+    if (claimed.length > 0) {
+      const ids = claimed.map((seat) => inventory.seatId(seat));
+      return refused('seat_not_blockable', `held or sold: ${ids.join(', ')}`, { seats: ids });
+    }
+    const toBlock = seats.filter((seat) => state.seatStatus[seat] === seatStatus.free).sort((a, b) => a - b);
+    return accepted(state, toBlock.length > 0 ? [{ type: 'seats_blocked', seats: toBlock }] : [], undefined, toBlock.length);
+  }
+  const toUnblock = seats.filter((seat) => state.seatStatus[seat] === seatStatus.blocked).sort((a, b) => a - b);
+  return accepted(state, toUnblock.length > 0 ? [{ type: 'seats_unblocked', seats: toUnblock }] : [], undefined, toUnblock.length);
+}
+
+function decideExpireDue(state: ShowState, nowMs: number): Decision {
+  const due = state.expiry.collectDue(nowMs, (holdId, expiresAtMs) => isExpiryCurrent(state, holdId, expiresAtMs));
+  return accepted(state, due.map((holdId): ShowEvent => ({ type: 'hold_expired', holdId })));
+}

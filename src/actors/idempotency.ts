@@ -1,0 +1,56 @@
+import { createHash } from 'node:crypto';
+import type { ShowReply } from './messages.js';
+
+/** A decided command's key, the fingerprint of its parameters and the reply it got. */
+export interface IdempotencyRecord {
+  scopedKey: string;
+  fingerprint: string;
+  reply: ShowReply;
+}
+
+/** Keys are scoped per caller so two fans' "abc" never collide. */
+export function scopeIdempotencyKey(callerId: string, key: string): string {
+  return `${callerId}\u001f${key}`;
+}
+
+/** Stable hash of a command's client-supplied parameters (object keys sorted). */
+export function fingerprintOf(value: unknown): string {
+  return createHash('sha256').update(canonicalJson(value)).digest('base64url').slice(0, 32);
+}
+
+function canonicalJson(value: unknown): string {
+  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  const entries = Object.entries(value as Record<string, unknown>)
+    .filter(([, entry]) => entry !== undefined)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return `{${entries.map(([key, entry]) => `${JSON.stringify(key)}:${canonicalJson(entry)}`).join(',')}}`;
+}
+
+/**
+ * Recent replies by scoped key, bounded; the oldest entries fall out first. A key that fell
+ * out is still answered correctly: the shell looks it up in Postgres before the command is
+ * queued, and the journal's primary key refuses a second record for it.
+ */
+export class IdempotencyCache {
+  private readonly entries = new Map<string, IdempotencyRecord>();
+
+  constructor(private readonly capacity: number) {}
+
+  get(scopedKey: string): IdempotencyRecord | undefined {
+    return this.entries.get(scopedKey);
+  }
+
+  set(record: IdempotencyRecord): void {
+    this.entries.delete(record.scopedKey);
+    this.entries.set(record.scopedKey, record);
+    if (this.entries.size > this.capacity) {
+      const oldest = this.entries.keys().next().value;
+      if (oldest !== undefined) this.entries.delete(oldest);
+    }
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+}

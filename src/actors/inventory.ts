@@ -1,0 +1,149 @@
+import { assert } from '../shared/assert.js';
+import { limits } from './limits.js';
+import { seatIdOf, type PoolDefinition, type ShowDefinition, type ShowPolicy } from './show-definition.js';
+
+export const seatFlag = { accessible: 1, obstructed: 2 } as const;
+
+/**
+ * A show's immutable catalogue in compact, indexed form: seats are numbered 0..n-1 in
+ * section/row/seat order, so per-seat state fits in typed arrays (a 50,000-seat show costs
+ * well under a megabyte). Shared by every state version of the show; never mutated.
+ */
+export class Inventory {
+  readonly showId: string;
+  readonly currency: string;
+  readonly policy: ShowPolicy;
+  readonly seatCount: number;
+  readonly seatRow: Uint32Array;
+  readonly seatTier: Uint8Array;
+  readonly seatFlags: Uint8Array;
+  readonly seatLabel: string[];
+  readonly rowCount: number;
+  readonly rowSection: Uint32Array;
+  readonly rowStart: Uint32Array;
+  readonly rowLength: Uint32Array;
+  readonly rowLabel: string[];
+  readonly sectionIds: string[];
+  readonly tierIds: string[];
+  readonly tierPriceCents: Int32Array;
+  /** Tier indices from cheapest to dearest: best-available without a tier tries them in this order. */
+  readonly tiersByPrice: number[];
+  /** For each tier, the rows holding at least one of its seats, best row first. */
+  readonly tierRows: Uint32Array[];
+  readonly pools: PoolDefinition[];
+  private readonly rowIndexByKey = new Map<string, number>();
+  private readonly poolIndexById = new Map<string, number>();
+  private readonly tierIndexById = new Map<string, number>();
+
+  constructor(definition: ShowDefinition) {
+    this.showId = definition.showId;
+    this.currency = definition.currency;
+    this.policy = definition.policy;
+    assert(definition.tiers.length <= 255, 'at most 255 price tiers per show');
+    this.tierIds = definition.tiers.map((tier) => tier.id);
+    this.tierPriceCents = Int32Array.from(definition.tiers.map((tier) => tier.priceCents));
+    definition.tiers.forEach((tier, index) => this.tierIndexById.set(tier.id, index));
+    this.tiersByPrice = this.tierIds.map((_, index) => index).sort((a, b) => this.tierPriceCents[a]! - this.tierPriceCents[b]!);
+
+    let seatCount = 0;
+    let rowCount = 0;
+    for (const section of definition.sections) {
+      rowCount += section.rows.length;
+      for (const row of section.rows) seatCount += row.seats.length;
+    }
+    assert(seatCount <= limits.seatsPerShowMax, `a show has at most ${limits.seatsPerShowMax} seats`);
+    assert(definition.pools.length <= limits.poolsPerShowMax, `a show has at most ${limits.poolsPerShowMax} pools`);
+    this.seatCount = seatCount;
+    this.rowCount = rowCount;
+    this.seatRow = new Uint32Array(seatCount);
+    this.seatTier = new Uint8Array(seatCount);
+    this.seatFlags = new Uint8Array(seatCount);
+    this.seatLabel = new Array<string>(seatCount);
+    this.rowSection = new Uint32Array(rowCount);
+    this.rowStart = new Uint32Array(rowCount);
+    this.rowLength = new Uint32Array(rowCount);
+    this.rowLabel = new Array<string>(rowCount);
+    this.sectionIds = definition.sections.map((section) => section.id);
+
+    // Seat labels repeat across rows ("1".."40"); sharing one string per label keeps memory flat.
+    const sharedLabels = new Map<string, string>();
+    let seat = 0;
+    let row = 0;
+    definition.sections.forEach((section, sectionIndex) => {
+      for (const rowDefinition of section.rows) {
+        const key = `${section.id}:${rowDefinition.label}`;
+        assert(!this.rowIndexByKey.has(key), `duplicate row ${key}`);
+        this.rowIndexByKey.set(key, row);
+        this.rowSection[row] = sectionIndex;
+        this.rowStart[row] = seat;
+        this.rowLength[row] = rowDefinition.seats.length;
+        this.rowLabel[row] = rowDefinition.label;
+        const labelsInRow = new Set<string>();
+        for (const seatDefinition of rowDefinition.seats) {
+          const tierIndex = this.tierIndexById.get(seatDefinition.tierId);
+          assert(tierIndex !== undefined, `seat ${key}:${seatDefinition.label} has unknown tier ${seatDefinition.tierId}`);
+          assert(!labelsInRow.has(seatDefinition.label), `duplicate seat ${key}:${seatDefinition.label}`);
+          labelsInRow.add(seatDefinition.label);
+          let label = sharedLabels.get(seatDefinition.label);
+          if (label === undefined) {
+            label = seatDefinition.label;
+            sharedLabels.set(label, label);
+          }
+          this.seatLabel[seat] = label;
+          this.seatRow[seat] = row;
+          this.seatTier[seat] = tierIndex;
+          this.seatFlags[seat] =
+            (seatDefinition.accessible ? seatFlag.accessible : 0) | (seatDefinition.obstructed ? seatFlag.obstructed : 0);
+          seat += 1;
+        }
+        row += 1;
+      }
+    });
+
+    const rowsOfTier: number[][] = this.tierIds.map(() => []);
+    for (let row = 0; row < rowCount; row += 1) {
+      const tiersInRow = new Set<number>();
+      const start = this.rowStart[row]!;
+      for (let seatIndex = start; seatIndex < start + this.rowLength[row]!; seatIndex += 1) tiersInRow.add(this.seatTier[seatIndex]!);
+      for (const tier of tiersInRow) rowsOfTier[tier]!.push(row);
+    }
+    this.tierRows = rowsOfTier.map((rows) => Uint32Array.from(rows));
+
+    this.pools = definition.pools;
+    definition.pools.forEach((pool, index) => {
+      assert(!this.poolIndexById.has(pool.id), `duplicate pool ${pool.id}`);
+      assert(Number.isInteger(pool.capacity) && pool.capacity >= 0 && pool.capacity <= limits.poolCapacityMax, `pool ${pool.id} capacity out of range`);
+      this.poolIndexById.set(pool.id, index);
+    });
+  }
+
+  /** Seat index of `section:row:seat`, or -1. Rows are short, so a scan beats a per-seat map's memory. */
+  seatIndexOf(seatId: string): number {
+    const lastColon = seatId.lastIndexOf(':');
+    if (lastColon <= 0) return -1;
+    const row = this.rowIndexByKey.get(seatId.slice(0, lastColon));
+    if (row === undefined) return -1;
+    const label = seatId.slice(lastColon + 1);
+    const start = this.rowStart[row]!;
+    const end = start + this.rowLength[row]!;
+    for (let seat = start; seat < end; seat += 1) if (this.seatLabel[seat] === label) return seat;
+    return -1;
+  }
+
+  seatId(seat: number): string {
+    const row = this.seatRow[seat]!;
+    return seatIdOf(this.sectionIds[this.rowSection[row]!]!, this.rowLabel[row]!, this.seatLabel[seat]!);
+  }
+
+  poolIndexOf(poolId: string): number {
+    return this.poolIndexById.get(poolId) ?? -1;
+  }
+
+  tierIndexOf(tierId: string): number {
+    return this.tierIndexById.get(tierId) ?? -1;
+  }
+
+  seatPriceCents(seat: number): number {
+    return this.tierPriceCents[this.seatTier[seat]!]!;
+  }
+}

@@ -1,0 +1,37 @@
+import type { SeatStatusCode, ShowState } from './show-state.js';
+import { poolAvailable } from './show-state.js';
+
+/**
+ * Committed changes of one show between two versions: each touched seat's new status code
+ * and each touched pool's units still available. Only committed state is ever published.
+ */
+export interface SeatMapDiff {
+  showId: string;
+  fromVersion: number;
+  toVersion: number;
+  seats: [seat: number, status: SeatStatusCode][];
+  pools: [pool: number, available: number][];
+}
+
+export interface AvailabilitySnapshot {
+  showId: string;
+  version: number;
+  /** One status code per seat, in inventory order. */
+  seatStatus: Uint8Array;
+  poolAvailable: number[];
+}
+
+export function diffOf(state: ShowState, fromVersion: number, touchedSeats: Iterable<number>, touchedPools: Iterable<number>): SeatMapDiff {
+  const seats = [...touchedSeats].sort((a, b) => a - b).map((seat): [number, SeatStatusCode] => [seat, state.seatStatus[seat] as SeatStatusCode]);
+  const pools = [...touchedPools].sort((a, b) => a - b).map((pool): [number, number] => [pool, poolAvailable(state, pool)]);
+  return { showId: state.inventory.showId, fromVersion, toVersion: state.version, seats, pools };
+}
+
+export function availabilityOf(state: ShowState): AvailabilitySnapshot {
+  return {
+    showId: state.inventory.showId,
+    version: state.version,
+    seatStatus: state.seatStatus.slice(),
+    poolAvailable: state.inventory.pools.map((_, pool) => poolAvailable(state, pool)),
+  };
+}

@@ -1,0 +1,65 @@
+/**
+ * What a show sells, as the organizer describes it: priced tiers, seated sections of rows
+ * (best rows first — best-available walks them in this order) and fungible pools
+ * (general-admission areas; for lodging, one room type on one night).
+ */
+export interface TierDefinition {
+  id: string;
+  name: string;
+  priceCents: number;
+}
+
+export interface SeatDefinition {
+  label: string;
+  tierId: string;
+  accessible?: boolean;
+  obstructed?: boolean;
+}
+
+export interface RowDefinition {
+  label: string;
+  /** Seats in physical order: neighbours in this array are side by side. */
+  seats: SeatDefinition[];
+}
+
+export interface SectionDefinition {
+  id: string;
+  name: string;
+  rows: RowDefinition[];
+}
+
+export type PoolKind = 'ga' | 'room_night';
+
+export interface PoolDefinition {
+  id: string;
+  name: string;
+  kind: PoolKind;
+  capacity: number;
+  priceCents: number;
+}
+
+export interface ShowPolicy {
+  /** Earliest time holds are accepted. */
+  onSaleAtMs: number;
+  holdTtlMs: number;
+  maxItemsPerHold: number;
+  maxActiveHoldsPerUser: number;
+  maxExtensions: number;
+  extensionMs: number;
+  /** How long a hold pinned for payment stays reserved. */
+  paymentWindowMs: number;
+}
+
+export interface ShowDefinition {
+  showId: string;
+  currency: string;
+  tiers: TierDefinition[];
+  sections: SectionDefinition[];
+  pools: PoolDefinition[];
+  policy: ShowPolicy;
+}
+
+/** Seat ids are `section:row:seat`; labels never contain ':'. */
+export function seatIdOf(sectionId: string, rowLabel: string, seatLabel: string): string {
+  return `${sectionId}:${rowLabel}:${seatLabel}`;
+}

@@ -1,0 +1,83 @@
+import { pack, unpack } from 'msgpackr';
+import { assert } from '../shared/assert.js';
+import type { Inventory } from './inventory.js';
+import type { HoldStatus } from './messages.js';
+import { createShowState, type Claim, type HoldEnding, type ShowState } from './show-state.js';
+
+const formatVersion = 1;
+
+type ClaimTuple = [
+  holdId: string,
+  userId: string,
+  status: HoldStatus,
+  seats: number[],
+  pools: [number, number][],
+  expiresAtMs: number,
+  extensionsUsed: number,
+  orderId: string | null,
+  totalCents: number,
+  split: boolean,
+];
+
+interface SnapshotBody {
+  format: number;
+  showId: string;
+  seatCount: number;
+  poolCount: number;
+  version: number;
+  seatStatus: Uint8Array;
+  poolHeld: number[];
+  poolSold: number[];
+  claims: ClaimTuple[];
+  endedHolds: [string, HoldEnding][];
+}
+
+/** Encodes the state compactly; derived indexes (row counts, per-user counts, expiry heap) are rebuilt on decode. */
+export function encodeSnapshot(state: ShowState): Uint8Array {
+  const body: SnapshotBody = {
+    format: formatVersion,
+    showId: state.inventory.showId,
+    seatCount: state.inventory.seatCount,
+    poolCount: state.inventory.pools.length,
+    version: state.version,
+    seatStatus: state.seatStatus,
+    poolHeld: Array.from(state.poolHeld),
+    poolSold: Array.from(state.poolSold),
+    claims: [...state.claims.values()].map((claim): ClaimTuple => [
+      claim.holdId, claim.userId, claim.status, claim.seats, claim.pools, claim.expiresAtMs,
+      claim.extensionsUsed, claim.orderId, claim.totalCents, claim.split,
+    ]),
+    endedHolds: [...state.endedHolds.entries()],
+  };
+  return pack(body);
+}
+
+export function decodeSnapshot(inventory: Inventory, data: Uint8Array): ShowState {
+  const body = unpack(data) as SnapshotBody;
+  assert(body.format === formatVersion, `unknown snapshot format ${body.format}`);
+  assert(body.showId === inventory.showId && body.seatCount === inventory.seatCount && body.poolCount === inventory.pools.length, 'snapshot does not match the show inventory');
+  const state = createShowState(inventory);
+  state.version = body.version;
+  state.seatStatus.set(body.seatStatus);
+  state.poolHeld.set(body.poolHeld);
+  state.poolSold.set(body.poolSold);
+  for (let row = 0; row < inventory.rowCount; row += 1) {
+    let free = 0;
+    const start = inventory.rowStart[row]!;
+    for (let seat = start; seat < start + inventory.rowLength[row]!; seat += 1) if (state.seatStatus[seat] === 0) free += 1;
+    state.rowFree[row] = free;
+  }
+  for (const [holdId, userId, status, seats, pools, expiresAtMs, extensionsUsed, orderId, totalCents, split] of body.claims) {
+    const claim: Claim = { holdId, userId, status, seats, pools, expiresAtMs, extensionsUsed, orderId, totalCents, split };
+    state.claims.set(holdId, claim);
+    if (status === 'sold') {
+      assert(orderId !== null, `sold hold ${holdId} has no order`);
+      state.holdIdByOrder.set(orderId, holdId);
+    } else {
+      state.activeHoldsByUser.set(userId, (state.activeHoldsByUser.get(userId) ?? 0) + 1);
+      state.expiry.push(expiresAtMs, holdId);
+    }
+  }
+  for (const [holdId, ending] of body.endedHolds) state.endedHolds.set(holdId, ending);
+  return state;
+}

@@ -1,0 +1,113 @@
+import type { PGlite } from '@electric-sql/pglite';
+import pg from 'pg';
+
+export interface QueryResult<Row> {
+  rows: Row[];
+  rowCount: number;
+}
+
+/** What both PostgreSQL (pg) and embedded PGlite offer: the same SQL, the same code path. */
+export interface SqlExecutor {
+  query<Row = Record<string, unknown>>(text: string, params?: unknown[]): Promise<QueryResult<Row>>;
+  /** Runs a script of several statements without parameters (migrations). */
+  exec(script: string): Promise<void>;
+}
+
+export interface SqlDatabase extends SqlExecutor {
+  readonly kind: 'postgres' | 'pglite';
+  /** Runs `work` in one transaction on one connection; rolls back if it throws. */
+  transaction<T>(work: (tx: SqlExecutor) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+// int8 and numeric come back as JS numbers: every value we store fits in 2^53.
+pg.types.setTypeParser(20, (value) => Number(value));
+pg.types.setTypeParser(1700, (value) => Number(value));
+
+export interface PostgresOptions {
+  connectionString: string;
+  poolSize?: number;
+  applicationName?: string;
+  /** Schema to work in (tests isolate themselves this way). */
+  schema?: string;
+}
+
+export function connectPostgres(options: PostgresOptions): SqlDatabase {
+  const pool = new pg.Pool({
+    connectionString: options.connectionString,
+    max: options.poolSize ?? 16,
+    application_name: options.applicationName ?? 'holdfast',
+    idleTimeoutMillis: 30_000,
+    ...(options.schema ? { options: `-c search_path=${options.schema}` } : {}),
+  });
+  // A dropped idle connection must not crash the process; the next query gets a fresh one.
+  pool.on('error', () => undefined);
+  return {
+    kind: 'postgres',
+    async query<Row>(text: string, params?: unknown[]) {
+      const result = await pool.query(text, params as unknown[]);
+      return { rows: result.rows as Row[], rowCount: result.rowCount ?? 0 };
+    },
+    async exec(script: string) {
+      await pool.query(script);
+    },
+    async transaction<T>(work: (tx: SqlExecutor) => Promise<T>): Promise<T> {
+      const client = await pool.connect();
+      try {
+        await client.query('BEGIN');
+        const tx: SqlExecutor = {
+          async query<Row>(text: string, params?: unknown[]) {
+            const result = await client.query(text, params as unknown[]);
+            return { rows: result.rows as Row[], rowCount: result.rowCount ?? 0 };
+          },
+          async exec(script: string) {
+            await client.query(script);
+          },
+        };
+        const value = await work(tx);
+        await client.query('COMMIT');
+        return value;
+      } catch (error) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        throw error;
+      } finally {
+        client.release();
+      }
+    },
+    async close() {
+      await pool.end();
+    },
+  };
+}
+
+/** Embedded PostgreSQL (WASM). `dataDir` undefined keeps it in memory. */
+export async function openPglite(dataDir?: string): Promise<SqlDatabase> {
+  const { PGlite: PGliteClass } = await import('@electric-sql/pglite');
+  const db: PGlite = dataDir === undefined ? new PGliteClass() : new PGliteClass(dataDir);
+  await db.waitReady;
+  const wrap = (executor: Pick<PGlite, 'query' | 'exec'>): SqlExecutor => ({
+    async query<Row>(text: string, params?: unknown[]) {
+      const result = await executor.query<Row>(text, params);
+      return { rows: result.rows, rowCount: result.affectedRows ?? result.rows.length };
+    },
+    async exec(script: string) {
+      await executor.exec(script);
+    },
+  });
+  const base = wrap(db);
+  return {
+    kind: 'pglite',
+    query: base.query,
+    exec: base.exec,
+    transaction: (work) => db.transaction((tx) => work(wrap(tx))),
+    async close() {
+      await db.close();
+    },
+  };
+}
+
+/** PostgreSQL when `DATABASE_URL` is set, else embedded PGlite (in `dataDir`, or in memory). */
+export async function openDatabase(options: { databaseUrl?: string; pgliteDataDir?: string; poolSize?: number }): Promise<SqlDatabase> {
+  if (options.databaseUrl) return connectPostgres({ connectionString: options.databaseUrl, poolSize: options.poolSize });
+  return openPglite(options.pgliteDataDir);
+}

@@ -1,0 +1,34 @@
+import type { SqlDatabase } from './database.js';
+import { journalSchema } from './migrations/001-journal.js';
+
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+/** Ordered schema changes; append only. Later features add their migrations here. */
+export const migrations: Migration[] = [{ version: 1, name: 'journal', sql: journalSchema }];
+
+const migrationLockKey = 741_300_001;
+
+/**
+ * Applies pending migrations, each in its own transaction, under an advisory lock so that
+ * workers starting together migrate once. Returns the versions it applied.
+ */
+export async function migrate(db: SqlDatabase, onProgress: (message: string) => void = () => undefined): Promise<number[]> {
+  await db.query('create table if not exists schema_migrations (version integer primary key, name text not null, applied_at timestamptz not null default now())');
+  return db.transaction(async (tx) => {
+    await tx.query('select pg_advisory_xact_lock($1)', [migrationLockKey]);
+    const applied = new Set((await tx.query<{ version: number }>('select version from schema_migrations')).rows.map((row) => Number(row.version)));
+    const done: number[] = [];
+    for (const migration of migrations) {
+      if (applied.has(migration.version)) continue;
+      onProgress(`migration ${migration.version} ${migration.name}`);
+      await tx.exec(migration.sql);
+      await tx.query('insert into schema_migrations (version, name) values ($1, $2)', [migration.version, migration.name]);
+      done.push(migration.version);
+    }
+    return done;
+  });
+}

@@ -1,0 +1,125 @@
+/** The show journal, leases (fencing epochs), snapshots, idempotency records, sale guards and outbox. */
+export const journalSchema = `
+create table show_definitions (
+  show_id text primary key,
+  definition jsonb not null,
+  created_at timestamptz not null default now()
+);
+
+-- One row per show: the epoch fences stale owners; version is the last committed journal version.
+create table show_leases (
+  show_id text primary key,
+  epoch bigint not null,
+  owner_id text not null,
+  version bigint not null default 0,
+  acquired_at timestamptz not null default now()
+);
+
+-- One row per group commit: the batch's events, versions from_version+1 .. to_version.
+create table journal (
+  show_id text not null,
+  from_version bigint not null,
+  to_version bigint not null,
+  epoch bigint not null,
+  events jsonb not null,
+  committed_at timestamptz not null default now(),
+  primary key (show_id, to_version),
+  check (to_version > from_version)
+);
+
+create table snapshots (
+  show_id text primary key,
+  version bigint not null,
+  epoch bigint not null,
+  data bytea not null,
+  written_at timestamptz not null default now()
+);
+
+create table idempotency_keys (
+  show_id text not null,
+  scoped_key text not null,
+  fingerprint text not null,
+  reply jsonb not null,
+  created_at timestamptz not null default now(),
+  primary key (show_id, scoped_key)
+);
+
+-- Defense in depth: even a buggy actor cannot persist a second sale of a seat ...
+create table sold_seats (
+  show_id text not null,
+  seat_id text not null,
+  order_id text not null,
+  sold_at timestamptz not null default now(),
+  primary key (show_id, seat_id)
+);
+
+-- ... or of more pool units than the pool holds.
+create table pool_sales (
+  show_id text not null,
+  pool_id text not null,
+  sold integer not null,
+  capacity integer not null,
+  primary key (show_id, pool_id),
+  check (sold >= 0 and sold <= capacity)
+);
+
+create table outbox (
+  id bigserial primary key,
+  show_id text not null,
+  topic text not null,
+  payload jsonb not null,
+  created_at timestamptz not null default now(),
+  delivered_at timestamptz
+);
+create index outbox_undelivered on outbox (id) where delivered_at is null;
+
+-- One group commit in one round trip: fence check, journal row, idempotency records,
+-- sale guards and outbox rows, all or nothing.
+create function holdfast_append_batch(
+  p_show text, p_epoch bigint, p_from bigint, p_to bigint, p_events jsonb,
+  p_idem_keys text[], p_idem_fingerprints text[], p_idem_replies text[],
+  p_sold_seats text[], p_sold_orders text[], p_unsold_seats text[],
+  p_pool_ids text[], p_pool_deltas integer[], p_pool_capacities integer[],
+  p_outbox_topics text[], p_outbox_payloads text[]
+) returns void language plpgsql as $$
+declare
+  v_conflicts text[];
+begin
+  update show_leases set version = p_to where show_id = p_show and epoch = p_epoch and version = p_from;
+  if not found then
+    raise exception 'holdfast: epoch % of show % is stale or version % is not the tip', p_epoch, p_show, p_from
+      using errcode = 'HF001';
+  end if;
+  if p_to > p_from then
+    insert into journal (show_id, from_version, to_version, epoch, events) values (p_show, p_from, p_to, p_epoch, p_events);
+  end if;
+  if cardinality(p_idem_keys) > 0 then
+    with inserted as (
+      insert into idempotency_keys (show_id, scoped_key, fingerprint, reply)
+      select p_show, k, f, r::jsonb from unnest(p_idem_keys, p_idem_fingerprints, p_idem_replies) as t(k, f, r)
+      on conflict do nothing
+      returning scoped_key
+    )
+    select array_agg(k) into v_conflicts from (select unnest(p_idem_keys) as k except select scoped_key from inserted) as c;
+    if v_conflicts is not null then
+      raise exception 'holdfast: idempotency keys already recorded' using errcode = 'HF002', detail = array_to_json(v_conflicts)::text;
+    end if;
+  end if;
+  if cardinality(p_unsold_seats) > 0 then
+    delete from sold_seats where show_id = p_show and seat_id = any (p_unsold_seats);
+  end if;
+  if cardinality(p_sold_seats) > 0 then
+    insert into sold_seats (show_id, seat_id, order_id) select p_show, s, o from unnest(p_sold_seats, p_sold_orders) as t(s, o);
+  end if;
+  if cardinality(p_pool_ids) > 0 then
+    insert into pool_sales (show_id, pool_id, sold, capacity)
+    select p_show, pid, sum(d), max(c) from unnest(p_pool_ids, p_pool_deltas, p_pool_capacities) as t(pid, d, c) group by pid
+    on conflict (show_id, pool_id) do update set sold = pool_sales.sold + excluded.sold;
+  end if;
+  if cardinality(p_outbox_topics) > 0 then
+    insert into outbox (show_id, topic, payload) select p_show, t, p::jsonb from unnest(p_outbox_topics, p_outbox_payloads) as x(t, p);
+    perform pg_notify('holdfast_outbox', p_show);
+  end if;
+end
+$$;
+`;

@@ -1,0 +1,115 @@
+import type { IdempotencyRecord } from '../actors/idempotency.js';
+import type { ShowEvent, ShowReply } from '../actors/messages.js';
+import type { SqlDatabase } from './database.js';
+import { FencedError, IdempotencyConflictError, type AcquiredLease, type JournalBatch, type ShowJournal, type StoredSnapshot } from './journal.js';
+
+const staleEpochCode = 'HF001';
+const idempotencyConflictCode = 'HF002';
+const eventPageRows = 500;
+
+function errorCode(error: unknown): string | undefined {
+  return typeof error === 'object' && error !== null && 'code' in error ? String((error as { code: unknown }).code) : undefined;
+}
+
+function errorDetail(error: unknown): string {
+  return typeof error === 'object' && error !== null && 'detail' in error ? String((error as { detail: unknown }).detail) : '[]';
+}
+
+/** The journal on PostgreSQL or PGlite: one `holdfast_append_batch` call per group commit. */
+export class PostgresJournal implements ShowJournal {
+  constructor(private readonly db: SqlDatabase) {}
+
+  async acquireLease(showId: string, ownerId: string): Promise<AcquiredLease> {
+    const { rows } = await this.db.query<{ epoch: number; version: number }>(
+      `insert into show_leases (show_id, epoch, owner_id, version) values ($1, 1, $2, 0)
+       on conflict (show_id) do update set epoch = show_leases.epoch + 1, owner_id = excluded.owner_id, acquired_at = now()
+       returning epoch, version`,
+      [showId, ownerId],
+    );
+    const row = rows[0]!;
+    return { epoch: Number(row.epoch), committedVersion: Number(row.version) };
+  }
+
+  async releaseLease(showId: string, epoch: number): Promise<void> {
+    await this.db.query(`update show_leases set owner_id = '' where show_id = $1 and epoch = $2`, [showId, epoch]);
+  }
+
+  async readSnapshot(showId: string): Promise<StoredSnapshot | null> {
+    const { rows } = await this.db.query<{ version: number; data: Uint8Array }>('select version, data from snapshots where show_id = $1', [showId]);
+    const row = rows[0];
+    return row === undefined ? null : { version: Number(row.version), data: new Uint8Array(row.data) };
+  }
+
+  async *readEvents(showId: string, afterVersion: number): AsyncIterable<ShowEvent[]> {
+    let cursor = afterVersion;
+    for (;;) {
+      const { rows } = await this.db.query<{ from_version: number; to_version: number; events: ShowEvent[] | string }>(
+        'select from_version, to_version, events from journal where show_id = $1 and to_version > $2 order by to_version limit $3',
+        [showId, cursor, eventPageRows],
+      );
+      for (const row of rows) {
+        const events = typeof row.events === 'string' ? (JSON.parse(row.events) as ShowEvent[]) : row.events;
+        const fromVersion = Number(row.from_version);
+        yield fromVersion < cursor ? events.slice(cursor - fromVersion) : events;
+        cursor = Number(row.to_version);
+      }
+      if (rows.length < eventPageRows) return;
+    }
+  }
+
+  async append(batch: JournalBatch): Promise<void> {
+    try {
+      await this.db.query(
+        'select holdfast_append_batch($1, $2, $3, $4, $5::jsonb, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)',
+        [
+          batch.showId,
+          batch.epoch,
+          batch.fromVersion,
+          batch.toVersion,
+          JSON.stringify(batch.events),
+          batch.idempotencyRecords.map((record) => record.scopedKey),
+          batch.idempotencyRecords.map((record) => record.fingerprint),
+          batch.idempotencyRecords.map((record) => JSON.stringify(record.reply)),
+          batch.seatsSold.map((sale) => sale.seatId),
+          batch.seatsSold.map((sale) => sale.orderId),
+          batch.seatsUnsold,
+          batch.poolSoldDeltas.map((delta) => delta.poolId),
+          batch.poolSoldDeltas.map((delta) => delta.delta),
+          batch.poolSoldDeltas.map((delta) => delta.capacity),
+          batch.outbox.map((message) => message.topic),
+          batch.outbox.map((message) => JSON.stringify(message.payload)),
+        ],
+      );
+    } catch (error) {
+      const code = errorCode(error);
+      if (code === staleEpochCode) throw new FencedError(batch.showId, batch.epoch);
+      if (code === idempotencyConflictCode) throw new IdempotencyConflictError(JSON.parse(errorDetail(error)) as string[]);
+      throw error;
+    }
+  }
+
+  async writeSnapshot(showId: string, epoch: number, snapshot: StoredSnapshot): Promise<void> {
+    const { rowCount } = await this.db.query(
+      `insert into snapshots (show_id, version, epoch, data)
+       select $1, $2, $3, $4 where exists (select 1 from show_leases where show_id = $1 and epoch = $3)
+       on conflict (show_id) do update set version = excluded.version, epoch = excluded.epoch, data = excluded.data, written_at = now()
+       where snapshots.version < excluded.version`,
+      [showId, snapshot.version, epoch, snapshot.data],
+    );
+    if (rowCount === 0) {
+      const { rows } = await this.db.query<{ epoch: number }>('select epoch from show_leases where show_id = $1', [showId]);
+      if (Number(rows[0]?.epoch) !== epoch) throw new FencedError(showId, epoch);
+    }
+  }
+
+  async findIdempotencyRecord(showId: string, scopedKey: string): Promise<IdempotencyRecord | null> {
+    const { rows } = await this.db.query<{ fingerprint: string; reply: ShowReply | string }>(
+      'select fingerprint, reply from idempotency_keys where show_id = $1 and scoped_key = $2',
+      [showId, scopedKey],
+    );
+    const row = rows[0];
+    if (row === undefined) return null;
+    const reply = typeof row.reply === 'string' ? (JSON.parse(row.reply) as ShowReply) : row.reply;
+    return { scopedKey, fingerprint: row.fingerprint, reply };
+  }
+}

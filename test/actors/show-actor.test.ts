@@ -1,0 +1,165 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CommandEnvelope } from '../../src/actors/decide-batch.js';
+import { fingerprintOf, scopeIdempotencyKey } from '../../src/actors/idempotency.js';
+import type { HoldRequest, ShowReply } from '../../src/actors/messages.js';
+import type { SeatMapDiff } from '../../src/actors/seat-map-diff.js';
+import { LocalShowRouter } from '../../src/actors/show-router.js';
+import type { SqlDatabase } from '../../src/persistence/database.js';
+import type { JournalBatch, ShowJournal } from '../../src/persistence/journal.js';
+import { PostgresJournal } from '../../src/persistence/postgres-journal.js';
+import { ShowDefinitionStore } from '../../src/persistence/show-definitions.js';
+import { buildStadiumDefinition } from '../../src/seed/stadium.js';
+import { systemClock, systemTimers } from '../../src/shared/clock.js';
+import { newHoldId } from '../../src/shared/ids.js';
+import { silentLogger } from '../../src/shared/logger.js';
+import { databaseKinds } from '../support/databases.js';
+
+function holdEnvelope(showId: string, userId: string, key: string, request: HoldRequest): CommandEnvelope {
+  return {
+    command: { type: 'place_hold', userId, holdId: newHoldId(showId), request },
+    scopedKey: scopeIdempotencyKey(userId, key),
+    fingerprint: fingerprintOf({ type: 'place_hold', request }),
+  };
+}
+
+/** A journal whose next append fails after (or before) writing: a lost acknowledgement or a dropped connection. */
+class FlakyJournal extends PostgresJournal {
+  failNext: 'none' | 'before' | 'after' = 'none';
+  override async append(batch: JournalBatch): Promise<void> {
+    const mode = this.failNext;
+    this.failNext = 'none';
+    if (mode === 'before') throw new Error('connection reset');
+    await super.append(batch);
+    if (mode === 'after') throw new Error('connection reset after commit');
+  }
+}
+
+for (const kind of databaseKinds) {
+  describe.skipIf(!kind.available)(`show actor on ${kind.name}`, () => {
+    let db: SqlDatabase;
+    let definitions: ShowDefinitionStore;
+    const routers: LocalShowRouter[] = [];
+    const routerOn = (journal: ShowJournal, ownerId: string): LocalShowRouter => {
+      const router = new LocalShowRouter({ ownerId, journal, loadDefinition: (id) => definitions.load(id), clock: systemClock, timers: systemTimers, logger: silentLogger });
+      routers.push(router);
+      return router;
+    };
+    const newShow = async (showId: string, holdTtlMs = 60_000): Promise<void> => {
+      await definitions.save(buildStadiumDefinition({ showId, sections: 2, rowsPerSection: 5, seatsPerRow: 10, floorCapacity: 20, policy: { holdTtlMs, maxActiveHoldsPerUser: 5 } }));
+    };
+
+    beforeAll(async () => {
+      db = await kind.open();
+      definitions = new ShowDefinitionStore(db);
+    });
+    afterAll(async () => {
+      await Promise.all(routers.map((router) => router.stopAll()));
+      await db.close();
+    });
+
+    it('a crash mid-batch loses nothing acknowledged, and the old owner can no longer commit', async () => {
+      const showId = 'crash-show';
+      await newShow(showId);
+      const first = routerOn(new PostgresJournal(db), 'worker-1');
+      const acknowledged = await Promise.all(
+        Array.from({ length: 40 }, (_, index) => first.submit(showId, holdEnvelope(showId, `fan-${index}`, 'k', { pools: [{ poolId: 'floor', quantity: 1 }] }))),
+      );
+      // Crash: the first process is abandoned without stopping; more commands are in its mailbox.
+      const inFlight = Array.from({ length: 10 }, (_, index) => first.submit(showId, holdEnvelope(showId, `late-${index}`, 'k', { seats: [`101:2:${index + 1}`] })));
+      const second = routerOn(new PostgresJournal(db), 'worker-2');
+      const recovered = await second.availability(showId);
+      const lateReplies = await Promise.all(inFlight);
+
+      const okHolds = acknowledged.filter((reply) => reply.ok).length;
+      expect(okHolds).toBe(20);
+      expect(acknowledged.filter((reply) => !reply.ok && reply.code === 'pool_unavailable')).toHaveLength(20);
+      // Every acknowledged hold survived; the pool shows exactly the acknowledged ones taken.
+      expect(recovered!.poolAvailable[0]).toBe(0);
+      // Late commands were either committed before the takeover (and are then visible) or refused as not_owner.
+      for (const [index, reply] of lateReplies.entries()) {
+        const seatIndex = 10 + index; // row 2 of section 101 starts at seat 10
+        if (reply.ok) expect(recovered!.seatStatus[seatIndex]).toBe(1);
+        else expect(reply.code).toBe('not_owner');
+      }
+      const afterTakeover = await first.submit(showId, holdEnvelope(showId, 'zombie-fan', 'k', { seats: ['302:5:10'] }));
+      expect(afterTakeover).toMatchObject({ ok: false, code: 'not_owner' });
+      expect((await second.availability(showId))!.seatStatus[99]).toBe(0);
+    });
+
+    it('the same key gets the same reply, also after a restart; other parameters get idempotency_key_reused', async () => {
+      const showId = 'idem-show';
+      await newShow(showId);
+      const router = routerOn(new PostgresJournal(db), 'worker-1');
+      const envelope = holdEnvelope(showId, 'fan', 'pay-1', { seats: ['101:1:1', '101:1:2'] });
+      const replies = await Promise.all([router.submit(showId, envelope), router.submit(showId, envelope), router.submit(showId, envelope)]);
+      expect(replies[0]).toMatchObject({ ok: true });
+      expect(replies[1]).toEqual(replies[0]);
+      expect(replies[2]).toEqual(replies[0]);
+      await router.stopAll();
+      const restarted = routerOn(new PostgresJournal(db), 'worker-2');
+      const afterRestart = await restarted.submit(showId, { ...envelope, command: { ...envelope.command, holdId: newHoldId(showId) } } as CommandEnvelope);
+      expect(afterRestart).toEqual(replies[0]);
+      const reused = await restarted.submit(showId, holdEnvelope(showId, 'fan', 'pay-1', { seats: ['101:1:3'] }));
+      expect(reused).toMatchObject({ ok: false, code: 'idempotency_key_reused' });
+      const availability = await restarted.availability(showId);
+      expect(availability!.seatStatus.filter((status) => status === 1)).toHaveLength(2);
+    });
+
+    it('publishes committed diffs in version order, including expiry by the hold timer', async () => {
+      const showId = 'diff-show';
+      await newShow(showId, 300);
+      const router = routerOn(new PostgresJournal(db), 'worker-1');
+      const diffs: SeatMapDiff[] = [];
+      await router.watch(showId, (diff) => diffs.push(diff));
+      const reply = await router.submit(showId, holdEnvelope(showId, 'fan', 'k1', { seats: ['101:1:5'] }));
+      expect(reply.ok).toBe(true);
+      await new Promise((resolve) => setTimeout(resolve, 900));
+      expect(diffs.length).toBeGreaterThanOrEqual(2);
+      diffs.forEach((diff, index) => {
+        expect(diff.toVersion).toBeGreaterThan(diff.fromVersion);
+        if (index > 0) expect(diff.fromVersion).toBe(diffs[index - 1]!.toVersion);
+      });
+      expect(diffs[0]!.seats).toEqual([[4, 1]]);
+      expect(diffs.at(-1)!.seats).toEqual([[4, 0]]);
+      expect((await router.availability(showId))!.seatStatus[4]).toBe(0);
+    });
+
+    it('holds expire across a restart with no janitor', async () => {
+      const showId = 'expiry-restart-show';
+      await newShow(showId, 200);
+      const router = routerOn(new PostgresJournal(db), 'worker-1');
+      expect((await router.submit(showId, holdEnvelope(showId, 'fan', 'k1', { pools: [{ poolId: 'floor', quantity: 3 }] }))).ok).toBe(true);
+      await router.stopAll();
+      await new Promise((resolve) => setTimeout(resolve, 400));
+      const restarted = routerOn(new PostgresJournal(db), 'worker-2');
+      // Activation alone does not expire (reads see committed state); the timer fires at once.
+      await restarted.availability(showId);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect((await restarted.availability(showId))!.poolAvailable[0]).toBe(20);
+      const { rows } = await db.query<{ n: number }>(`select count(*)::int as n from outbox where show_id = $1 and topic = 'HoldExpired'`, [showId]);
+      expect(rows[0]!.n).toBe(1);
+    });
+
+    it('a failed commit answers retryable, rebuilds from the journal, and a retry with the same key is exact', async () => {
+      const showId = 'flaky-show';
+      await newShow(showId);
+      const journal = new FlakyJournal(db);
+      const router = routerOn(journal, 'worker-1');
+      expect((await router.submit(showId, holdEnvelope(showId, 'warm', 'k', { seats: ['302:1:1'] }))).ok).toBe(true);
+
+      journal.failNext = 'before';
+      const lost = holdEnvelope(showId, 'fan-a', 'k', { seats: ['101:3:1'] });
+      expect(await router.submit(showId, lost)).toMatchObject({ ok: false, code: 'commit_failed' });
+      const retried = await router.submit(showId, lost);
+      expect(retried).toMatchObject({ ok: true });
+
+      journal.failNext = 'after';
+      const ackLost = holdEnvelope(showId, 'fan-b', 'k', { seats: ['101:3:2'] });
+      expect(await router.submit(showId, ackLost)).toMatchObject({ ok: false, code: 'commit_failed' });
+      const ackRetried: ShowReply = await router.submit(showId, ackLost);
+      expect(ackRetried).toMatchObject({ ok: true, hold: { seats: ['101:3:2'] } });
+      const availability = await router.availability(showId);
+      expect(availability!.seatStatus.filter((status) => status === 1)).toHaveLength(3);
+    });
+  });
+}
