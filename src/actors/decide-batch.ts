@@ -49,7 +49,7 @@ export function decideBatch(state: ShowState, cache: IdempotencyCache, envelopes
     if (envelope.scopedKey !== undefined) {
       const previous = cache.get(envelope.scopedKey);
       if (previous !== undefined) {
-        replies.push(previous.fingerprint === envelope.fingerprint ? previous.reply : keyReused());
+        replies.push(previous.fingerprint === (envelope.fingerprint ?? '') ? previous.reply : keyReused());
         continue;
       }
     }

@@ -182,7 +182,13 @@ function decidePin(state: ShowState, command: Extract<ShowCommand, { type: 'pin_
     if (claim.orderId === command.orderId) return accepted(state, [], holdView(state, claim));
     return refused('hold_not_active', `hold ${command.holdId} is ${claim.status} for another order`);
   }
-  const windowMs = Math.min(command.paymentWindowMs ?? state.inventory.policy.paymentWindowMs, limits.paymentWindowMsMax);
+  const windowMs = command.paymentWindowMs ?? state.inventory.policy.paymentWindowMs;
+  if (!Number.isInteger(windowMs) || windowMs < limits.paymentWindowMsMin || windowMs > limits.paymentWindowMsMax) {
+    return refused('validation_failed', `payment window must be ${limits.paymentWindowMsMin}..${limits.paymentWindowMsMax} ms`);
+  }
+  for (const other of state.claims.values()) {
+    if (other.orderId === command.orderId) return refused('hold_not_active', `order ${command.orderId} already has hold ${other.holdId}`);
+  }
   const expiresAtMs = nowMs + windowMs;
   const view = holdView(state, { ...claim, status: 'pinned', orderId: command.orderId, expiresAtMs });
   return accepted(state, [{ type: 'hold_pinned', holdId: claim.holdId, orderId: command.orderId, expiresAtMs }], view);

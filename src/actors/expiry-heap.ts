@@ -34,13 +34,18 @@ export class ExpiryHeap {
    */
   collectDue(nowMs: number, isCurrent: (holdId: string, expiresAtMs: number) => boolean): string[] {
     const due: { atMs: number; holdId: string }[] = [];
+    // A hold pinned or extended back onto an earlier expiry time has two identical entries.
+    const seen = new Set<string>();
     const stack = this.atMs.length > 0 ? [0] : [];
     while (stack.length > 0) {
       const index = stack.pop()!;
       const atMs = this.atMs[index]!;
       if (atMs > nowMs) continue; // heap order: nothing below is due either
       const holdId = this.holdIds[index]!;
-      if (isCurrent(holdId, atMs)) due.push({ atMs, holdId });
+      if (!seen.has(holdId) && isCurrent(holdId, atMs)) {
+        seen.add(holdId);
+        due.push({ atMs, holdId });
+      }
       const left = index * 2 + 1;
       if (left < this.atMs.length) stack.push(left);
       if (left + 1 < this.atMs.length) stack.push(left + 1);
@@ -55,7 +60,7 @@ export class ExpiryHeap {
     while (this.atMs.length > 0 && this.atMs[0]! <= nowMs) {
       const expiresAtMs = this.atMs[0]!;
       const holdId = this.pop();
-      if (isCurrent(holdId, expiresAtMs)) due.push(holdId);
+      if (!due.includes(holdId) && isCurrent(holdId, expiresAtMs)) due.push(holdId);
     }
     return due;
   }

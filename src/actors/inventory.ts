@@ -39,6 +39,7 @@ export class Inventory {
     this.showId = definition.showId;
     this.currency = definition.currency;
     this.policy = definition.policy;
+    checkPolicy(definition.policy);
     assert(definition.tiers.length <= 255, 'at most 255 price tiers per show');
     this.tierIds = definition.tiers.map((tier) => tier.id);
     this.tierPriceCents = Int32Array.from(definition.tiers.map((tier) => tier.priceCents));
@@ -146,4 +147,16 @@ export class Inventory {
   seatPriceCents(seat: number): number {
     return this.tierPriceCents[this.seatTier[seat]!]!;
   }
+}
+
+/** Policies come from organizers through validated schemas; this guards the actor against any other path. */
+function checkPolicy(policy: ShowPolicy): void {
+  const within = (value: number, min: number, max: number): boolean => Number.isInteger(value) && value >= min && value <= max;
+  assert(Number.isFinite(policy.onSaleAtMs), 'policy.onSaleAtMs must be a time');
+  assert(within(policy.holdTtlMs, 1, limits.holdTtlMsMax), 'policy.holdTtlMs out of range');
+  assert(within(policy.maxItemsPerHold, 1, limits.itemsPerHoldMax), 'policy.maxItemsPerHold out of range');
+  assert(within(policy.maxActiveHoldsPerUser, 1, limits.activeHoldsPerUserMax), 'policy.maxActiveHoldsPerUser out of range');
+  assert(within(policy.maxExtensions, 0, limits.holdExtensionsMax), 'policy.maxExtensions out of range');
+  assert(within(policy.extensionMs, 1, limits.holdTtlMsMax), 'policy.extensionMs out of range');
+  assert(within(policy.paymentWindowMs, limits.paymentWindowMsMin, limits.paymentWindowMsMax), 'policy.paymentWindowMs out of range');
 }

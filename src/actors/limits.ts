@@ -12,6 +12,7 @@ export const limits = {
   holdExtensionMsDefault: 2 * 60_000,
   /** Payment window of a pinned hold: covers 3-D Secure and slow providers. */
   paymentWindowMsDefault: 10 * 60_000,
+  paymentWindowMsMin: 1_000,
   paymentWindowMsMax: 30 * 60_000,
   /** Per-show defaults for hold size and concurrent holds per fan. */
   itemsPerHoldDefault: 8,

@@ -1,0 +1,69 @@
+import { limits } from './actors/limits.js';
+
+/**
+ * Every setting the server reads from its environment, with production-fit defaults.
+ * The README's configuration table documents each one; keep the two in step.
+ */
+export interface Config {
+  port: number;
+  host: string;
+  databaseUrl: string | undefined;
+  pgliteDataDir: string | undefined;
+  databasePoolSize: number;
+  redisUrl: string | undefined;
+  /** Secret that signs session, queue and admission tokens. */
+  tokenSecret: string;
+  adminToken: string;
+  sessionTtlMs: number;
+  seedDemo: boolean;
+  logLevel: string;
+  httpBodyBytesMax: number;
+  rateLimitPerUserPerSecond: number;
+  rateLimitPerIpPerSecond: number;
+  socketEventsPerSecondMax: number;
+  diffTickMs: number;
+  watchedShowsPerSocketMax: number;
+  mailboxDepthMax: number;
+  batchCommandsMax: number;
+  shutdownGraceMs: number;
+  workerId: string;
+}
+
+function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min = 0): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min) throw new Error(`${name} must be an integer >= ${min}, got "${raw}"`);
+  return value;
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const production = env['NODE_ENV'] === 'production';
+  const tokenSecret = env['TOKEN_SECRET'] ?? (production ? '' : 'holdfast-development-secret-change-me');
+  if (tokenSecret.length < 16) throw new Error('TOKEN_SECRET must be set (at least 16 characters) in production');
+  const adminToken = env['ADMIN_TOKEN'] ?? (production ? '' : 'holdfast-admin');
+  if (adminToken.length < 8) throw new Error('ADMIN_TOKEN must be set (at least 8 characters) in production');
+  return {
+    port: integer(env, 'PORT', 3000),
+    host: env['HOST'] ?? '0.0.0.0',
+    databaseUrl: env['DATABASE_URL'] || undefined,
+    pgliteDataDir: env['PGLITE_DATA_DIR'] ?? '.holdfast-data/pglite',
+    databasePoolSize: integer(env, 'DATABASE_POOL_SIZE', 16, 2),
+    redisUrl: env['REDIS_URL'] || undefined,
+    tokenSecret,
+    adminToken,
+    sessionTtlMs: integer(env, 'SESSION_TTL_S', 12 * 3600, 60) * 1000,
+    seedDemo: (env['SEED_DEMO'] ?? 'true') !== 'false',
+    logLevel: env['LOG_LEVEL'] ?? 'info',
+    httpBodyBytesMax: integer(env, 'HTTP_BODY_BYTES_MAX', 64 * 1024, 1024),
+    rateLimitPerUserPerSecond: integer(env, 'RATE_LIMIT_USER_PER_S', 20, 1),
+    rateLimitPerIpPerSecond: integer(env, 'RATE_LIMIT_IP_PER_S', 200, 1),
+    socketEventsPerSecondMax: integer(env, 'SOCKET_EVENTS_PER_S', 30, 1),
+    diffTickMs: integer(env, 'DIFF_TICK_MS', 50, 0),
+    watchedShowsPerSocketMax: integer(env, 'WATCHED_SHOWS_PER_SOCKET_MAX', 4, 1),
+    mailboxDepthMax: integer(env, 'MAILBOX_DEPTH_MAX', limits.mailboxDepthMax, 1),
+    batchCommandsMax: integer(env, 'BATCH_COMMANDS_MAX', limits.batchCommandsMax, 1),
+    shutdownGraceMs: integer(env, 'SHUTDOWN_GRACE_MS', 10_000, 0),
+    workerId: env['WORKER_ID'] ?? `worker-${process.pid}`,
+  };
+}

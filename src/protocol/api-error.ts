@@ -1,0 +1,42 @@
+import type { ResultCode } from './result-codes.js';
+import { resultCodes } from './result-codes.js';
+
+/** RFC 9457 problem details, with our stable `code`. */
+export interface Problem {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  code: ResultCode;
+  /** Field-level reasons for validation_failed. */
+  errors?: { path: string; message: string }[];
+  seats?: string[];
+  pools?: string[];
+  retryable: boolean;
+}
+
+export const problemTypeBase = 'https://holdfast.dev/problems/';
+
+export function problemOf(code: ResultCode, detail: string, extra?: Partial<Pick<Problem, 'errors' | 'seats' | 'pools'>>): Problem {
+  const entry = resultCodes[code];
+  return { type: `${problemTypeBase}${code}`, title: entry.title, status: entry.status, detail, code, retryable: entry.retryable, ...extra };
+}
+
+/**
+ * An expected refusal raised by a service (not a bug): transports render it as a problem
+ * (REST) or an error ack (socket). Services throw it; they never build HTTP responses.
+ */
+export class ApiError extends Error {
+  override name = 'ApiError';
+  constructor(
+    readonly code: ResultCode,
+    detail: string,
+    readonly extra?: Partial<Pick<Problem, 'errors' | 'seats' | 'pools'>>,
+  ) {
+    super(detail);
+  }
+
+  toProblem(): Problem {
+    return problemOf(this.code, this.message, this.extra);
+  }
+}
