@@ -54,6 +54,7 @@ export function decideBatch(state: ShowState, cache: IdempotencyCache, envelopes
       }
     }
     const decision = decide(state, envelope.command, nowMs);
+    if (decision.reply.ok) decision.reply.decidedAtMs = nowMs;
     apply(decision.events);
     replies.push(decision.reply);
     if (envelope.scopedKey !== undefined) {

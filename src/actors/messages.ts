@@ -71,6 +71,8 @@ export interface HoldView {
 export interface ShowOk {
   ok: true;
   version: number;
+  /** Server time of the decision; part of the stored reply, so a retry gets the very same reply. */
+  decidedAtMs?: number;
   hold?: HoldView;
   seatsChanged?: number;
 }

@@ -1,4 +1,5 @@
 import type { PGlite } from '@electric-sql/pglite';
+import { mkdir } from 'node:fs/promises';
 import pg from 'pg';
 
 export interface QueryResult<Row> {
@@ -83,6 +84,7 @@ export function connectPostgres(options: PostgresOptions): SqlDatabase {
 /** Embedded PostgreSQL (WASM). `dataDir` undefined keeps it in memory. */
 export async function openPglite(dataDir?: string): Promise<SqlDatabase> {
   const { PGlite: PGliteClass } = await import('@electric-sql/pglite');
+  if (dataDir !== undefined) await mkdir(dataDir, { recursive: true });
   const db: PGlite = dataDir === undefined ? new PGliteClass() : new PGliteClass(dataDir);
   await db.waitReady;
   const wrap = (executor: Pick<PGlite, 'query' | 'exec'>): SqlExecutor => ({

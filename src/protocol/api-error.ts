@@ -13,13 +13,27 @@ export interface Problem {
   seats?: string[];
   pools?: string[];
   retryable: boolean;
+  /** For rate_limited: seconds to wait (also sent as Retry-After). */
+  retry_after_s?: number;
+}
+
+export interface ProblemExtra {
+  errors?: { path: string; message: string }[];
+  seats?: string[];
+  pools?: string[];
+  retryAfterS?: number;
 }
 
 export const problemTypeBase = 'https://holdfast.dev/problems/';
 
-export function problemOf(code: ResultCode, detail: string, extra?: Partial<Pick<Problem, 'errors' | 'seats' | 'pools'>>): Problem {
+export function problemOf(code: ResultCode, detail: string, extra?: ProblemExtra): Problem {
   const entry = resultCodes[code];
-  return { type: `${problemTypeBase}${code}`, title: entry.title, status: entry.status, detail, code, retryable: entry.retryable, ...extra };
+  const problem: Problem = { type: `${problemTypeBase}${code}`, title: entry.title, status: entry.status, detail, code, retryable: entry.retryable };
+  if (extra?.errors) problem.errors = extra.errors;
+  if (extra?.seats) problem.seats = extra.seats;
+  if (extra?.pools) problem.pools = extra.pools;
+  if (extra?.retryAfterS !== undefined) problem.retry_after_s = extra.retryAfterS;
+  return problem;
 }
 
 /**
@@ -31,7 +45,7 @@ export class ApiError extends Error {
   constructor(
     readonly code: ResultCode,
     detail: string,
-    readonly extra?: Partial<Pick<Problem, 'errors' | 'seats' | 'pools'>>,
+    readonly extra?: ProblemExtra,
   ) {
     super(detail);
   }

@@ -1,0 +1,158 @@
+import type { HttpRequest as UwsRequest, HttpResponse as UwsResponse, TemplatedApp } from 'uWebSockets.js';
+import { ApiError, problemOf, type Problem } from '../../protocol/api-error.js';
+import type { Logger } from '../../shared/logger.js';
+
+export type HttpMethod = 'get' | 'post' | 'delete' | 'put' | 'patch';
+
+/** A request as handlers see it: everything copied out of uWS before the first await. */
+export interface HttpRequest {
+  method: HttpMethod;
+  url: string;
+  /** Route template, e.g. `/v1/shows/:id/holds` (for metrics and logs). */
+  route: string;
+  params: Record<string, string>;
+  query: URLSearchParams;
+  headers: Record<string, string>;
+  ip: string;
+  /** Parsed JSON body; undefined when there was none. */
+  body: unknown;
+  rawBody: Buffer;
+}
+
+export interface HttpResponse {
+  status: number;
+  headers?: Record<string, string>;
+  /** Objects are sent as JSON; strings and buffers as they are. */
+  body?: unknown;
+}
+
+export type HttpHandler = (request: HttpRequest) => Promise<HttpResponse> | HttpResponse;
+
+export interface HttpLayerOptions {
+  logger: Logger;
+  bodyBytesMax: number;
+  onResponse?: (request: Pick<HttpRequest, 'method' | 'route'>, status: number, durationMs: number) => void;
+}
+
+const statusText: Record<number, string> = {
+  200: 'OK', 201: 'Created', 204: 'No Content', 304: 'Not Modified', 400: 'Bad Request', 401: 'Unauthorized',
+  403: 'Forbidden', 404: 'Not Found', 405: 'Method Not Allowed', 409: 'Conflict', 410: 'Gone', 413: 'Payload Too Large',
+  415: 'Unsupported Media Type', 422: 'Unprocessable Entity', 429: 'Too Many Requests', 500: 'Internal Server Error', 503: 'Service Unavailable',
+};
+
+export function problemResponse(problem: Problem, headers?: Record<string, string>): HttpResponse {
+  return { status: problem.status, headers: { 'content-type': 'application/problem+json', ...headers }, body: problem };
+}
+
+class BodyTooLarge extends Error {}
+
+/**
+ * Registers REST routes on the uWS app. uWS objects are only valid synchronously, so the
+ * request is copied first; the body is read with a hard size limit; handlers' ApiErrors become
+ * problem+json; anything else is a 500 that is logged, never a crash.
+ */
+export class HttpLayer {
+  constructor(
+    private readonly app: TemplatedApp,
+    private readonly options: HttpLayerOptions,
+  ) {}
+
+  route(method: HttpMethod, route: string, handler: HttpHandler): void {
+    const paramNames = route.split('/').filter((part) => part.startsWith(':')).map((part) => part.slice(1));
+    const register = method === 'delete' ? this.app.del.bind(this.app) : this.app[method].bind(this.app);
+    register(route, (res: UwsResponse, req: UwsRequest) => this.handle(res, req, method, route, paramNames, handler));
+  }
+
+  private handle(res: UwsResponse, req: UwsRequest, method: HttpMethod, route: string, paramNames: string[], handler: HttpHandler): void {
+    const startedMs = performance.now();
+    const state = { aborted: false };
+    res.onAborted(() => {
+      state.aborted = true;
+    });
+    const headers: Record<string, string> = {};
+    req.forEach((key, value) => {
+      headers[key] = value;
+    });
+    const params: Record<string, string> = {};
+    paramNames.forEach((name, index) => {
+      params[name] = decodeURIComponent(req.getParameter(index) ?? '');
+    });
+    const url = req.getUrl();
+    const query = new URLSearchParams(req.getQuery() ?? '');
+    const forwarded = headers['x-forwarded-for'];
+    const ip = forwarded ? forwarded.split(',')[0]!.trim() : Buffer.from(res.getRemoteAddressAsText()).toString();
+    const finish = (response: HttpResponse): void => {
+      if (state.aborted) return;
+      this.write(res, response);
+      this.options.onResponse?.({ method, route }, response.status, performance.now() - startedMs);
+    };
+    const run = async (): Promise<HttpResponse> => {
+      const rawBody = method === 'get' ? Buffer.alloc(0) : await this.readBody(res, headers, state);
+      let body: unknown;
+      if (rawBody.length > 0) {
+        const contentType = headers['content-type'] ?? '';
+        if (!contentType.startsWith('application/json')) return problemResponse(problemOf('validation_failed', 'send the body as application/json'));
+        try {
+          body = JSON.parse(rawBody.toString('utf8'));
+        } catch {
+          return problemResponse(problemOf('validation_failed', 'the body is not valid JSON'));
+        }
+      }
+      return handler({ method, url, route, params, query, headers, ip, body, rawBody });
+    };
+    run().then(finish, (error: unknown) => {
+      if (error instanceof BodyTooLarge) return finish(problemResponse(problemOf('payload_too_large', `bodies are limited to ${this.options.bodyBytesMax} bytes`), { connection: 'close' }));
+      if (error instanceof ApiError) {
+        const problem = error.toProblem();
+        return finish(problemResponse(problem, problem.retry_after_s === undefined ? undefined : { 'retry-after': String(problem.retry_after_s) }));
+      }
+      this.options.logger.error({ err: error, route, method }, 'request failed');
+      finish(problemResponse(problemOf('internal_error', 'something went wrong on our side; retry')));
+    });
+  }
+
+  private readBody(res: UwsResponse, headers: Record<string, string>, state: { aborted: boolean }): Promise<Buffer> {
+    const declared = Number(headers['content-length'] ?? '0');
+    const limit = this.options.bodyBytesMax;
+    if (declared > limit) return Promise.reject(new BodyTooLarge());
+    if (headers['content-length'] === '0') return Promise.resolve(Buffer.alloc(0));
+    return new Promise<Buffer>((resolve, reject) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      let done = false;
+      res.onData((chunk, isLast) => {
+        if (done) return;
+        size += chunk.byteLength;
+        if (size > limit) {
+          done = true;
+          reject(new BodyTooLarge());
+          return;
+        }
+        // uWS reuses the chunk's memory after this callback: copy it.
+        chunks.push(Buffer.from(new Uint8Array(chunk).slice()));
+        if (isLast) {
+          done = true;
+          resolve(Buffer.concat(chunks));
+        }
+      });
+      if (state.aborted) reject(new Error('aborted'));
+    });
+  }
+
+  private write(res: UwsResponse, response: HttpResponse): void {
+    let payload: string | Buffer | undefined;
+    const headers: Record<string, string> = { ...response.headers };
+    if (response.body === undefined || response.status === 204 || response.status === 304) payload = undefined;
+    else if (typeof response.body === 'string' || Buffer.isBuffer(response.body)) payload = response.body;
+    else {
+      payload = JSON.stringify(response.body);
+      headers['content-type'] ??= 'application/json';
+    }
+    res.cork(() => {
+      res.writeStatus(`${response.status} ${statusText[response.status] ?? ''}`.trim());
+      for (const [key, value] of Object.entries(headers)) res.writeHeader(key, value);
+      if (payload === undefined) res.endWithoutBody();
+      else res.end(payload);
+    });
+  }
+}

@@ -1,0 +1,192 @@
+import { Server, type Socket } from 'socket.io';
+import type { TemplatedApp } from 'uWebSockets.js';
+import { z } from 'zod';
+import type { ShowRouter } from '../../actors/show-router.js';
+import { ApiError, problemOf } from '../../protocol/api-error.js';
+import { HoldIdParam, ShowIdParam } from '../../protocol/hold-schemas.js';
+import * as msgpackParser from '../../protocol/msgpack-parser.js';
+import { showRoom, type Ack, type ClientToServerEvents, type SeatMapSnapshotMessage, type ServerToClientEvents } from '../../protocol/socket-events.js';
+import { parseInput } from '../../protocol/validate.js';
+import type { Clock } from '../../shared/clock.js';
+import type { Logger } from '../../shared/logger.js';
+import type { Caller, Sessions } from '../auth/sessions.js';
+import type { HoldController } from '../controllers/hold-controller.js';
+import { SeatMapFanout } from '../live/seat-map-fanout.js';
+import type { Metrics } from '../metrics.js';
+
+export interface SocketGatewayOptions {
+  app: TemplatedApp;
+  router: ShowRouter;
+  holds: HoldController;
+  sessions: Sessions;
+  clock: Clock;
+  logger: Logger;
+  metrics: Metrics;
+  diffTickMs: number;
+  eventsPerSecondMax: number;
+  watchedShowsPerSocketMax: number;
+  frameBytesMax: number;
+  /** 'msgpack' (default) or socket.io's JSON parser, for clients that cannot load ours. */
+  parser?: 'msgpack' | 'json';
+}
+
+interface SocketData {
+  caller: Caller;
+  watching: Set<string>;
+  windowStartMs: number;
+  eventsInWindow: number;
+}
+
+type HoldfastSocket = Socket<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
+
+const WatchPayload = z.strictObject({ show_id: ShowIdParam });
+const ReleasePayload = z.strictObject({ hold_id: HoldIdParam, idempotency_key: z.string().optional() });
+const ExtendPayload = z.strictObject({ hold_id: HoldIdParam, idempotency_key: z.string() });
+const HoldEnvelopePayload = z.looseObject({ show_id: z.unknown(), idempotency_key: z.unknown(), admission_token: z.string().max(4096).optional() });
+
+/**
+ * socket.io on the uWS app: live seat maps (watch → snapshot → ordered diffs) and the hold
+ * commands with acks shaped like the REST replies. Thin: validation and use cases live in the
+ * controllers; nothing here touches an actor directly.
+ */
+export class SocketGateway {
+  readonly io: Server<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
+  readonly fanout: SeatMapFanout;
+
+  constructor(private readonly options: SocketGatewayOptions) {
+    this.io = new Server({
+      ...(options.parser === 'json' ? {} : { parser: msgpackParser }),
+      transports: ['websocket', 'polling'],
+      maxHttpBufferSize: options.frameBytesMax,
+      pingInterval: 20_000,
+      pingTimeout: 20_000,
+      connectTimeout: 10_000,
+      serveClient: false,
+      cors: { origin: true, credentials: false },
+    });
+    this.io.attachApp(options.app);
+    this.fanout = new SeatMapFanout(
+      options.router,
+      (message) => {
+        options.metrics.diffsEmitted.inc();
+        this.io.to(showRoom(message.show_id)).emit('seatmap:diff', message);
+      },
+      options.diffTickMs,
+      options.logger,
+    );
+    this.io.use((socket, next) => {
+      try {
+        const token: unknown = socket.handshake.auth?.['token'];
+        socket.data.caller = options.sessions.authenticate(typeof token === 'string' ? token : undefined);
+        socket.data.watching = new Set();
+        socket.data.windowStartMs = 0;
+        socket.data.eventsInWindow = 0;
+        next();
+      } catch (error) {
+        const problem = error instanceof ApiError ? error.toProblem() : problemOf('unauthorized', 'invalid token');
+        next(Object.assign(new Error(problem.code), { data: problem }));
+      }
+    });
+    this.io.on('connection', (socket) => this.onConnection(socket));
+  }
+
+  private onConnection(socket: HoldfastSocket): void {
+    const { metrics, holds } = this.options;
+    metrics.socketConnections.inc();
+    socket.on('disconnect', () => {
+      metrics.socketConnections.dec();
+      for (const showId of socket.data.watching) this.fanout.removeWatcher(showId);
+      socket.data.watching.clear();
+    });
+    this.handle(socket, 'show:watch', (payload) => this.watch(socket, payload));
+    this.handle(socket, 'show:unwatch', async (payload) => {
+      const { show_id: showId } = parseInput(WatchPayload, payload, 'show:unwatch payload');
+      if (socket.data.watching.delete(showId)) {
+        await socket.leave(showRoom(showId));
+        this.fanout.removeWatcher(showId);
+      }
+      return { show_id: showId };
+    });
+    this.handle(socket, 'hold', async (payload) => {
+      const envelope = parseInput(HoldEnvelopePayload, payload, 'hold payload');
+      const { show_id: showId, idempotency_key: key, admission_token: admissionToken, ...body } = envelope;
+      return (await holds.place(socket.data.caller, showId, body, key, admissionToken)).body;
+    });
+    this.handle(socket, 'release', async (payload) => {
+      const { hold_id: holdId, idempotency_key: key } = parseInput(ReleasePayload, payload, 'release payload');
+      return (await holds.release(socket.data.caller, holdId, key)).body;
+    });
+    this.handle(socket, 'extend', async (payload) => {
+      const { hold_id: holdId, idempotency_key: key } = parseInput(ExtendPayload, payload, 'extend payload');
+      return (await holds.extend(socket.data.caller, holdId, key)).body;
+    });
+  }
+
+  /** Joins the show's room and answers with a committed snapshot, in one turn so no diff falls between. */
+  private async watch(socket: HoldfastSocket, payload: unknown): Promise<SeatMapSnapshotMessage> {
+    const { show_id: showId } = parseInput(WatchPayload, payload, 'show:watch payload');
+    const alreadyWatching = socket.data.watching.has(showId);
+    if (!alreadyWatching && socket.data.watching.size >= this.options.watchedShowsPerSocketMax) {
+      throw new ApiError('validation_failed', `a connection watches at most ${this.options.watchedShowsPerSocketMax} shows`);
+    }
+    if (!alreadyWatching) {
+      await this.fanout.addWatcher(showId);
+      socket.data.watching.add(showId);
+    }
+    const snapshot = await this.options.router.availability(showId);
+    if (snapshot === null) {
+      socket.data.watching.delete(showId);
+      this.fanout.removeWatcher(showId);
+      throw new ApiError('not_found', `no show ${showId}`);
+    }
+    if (!socket.connected) return Promise.reject(new Error('disconnected'));
+    void socket.join(showRoom(showId));
+    return {
+      show_id: showId,
+      version: snapshot.version,
+      seat_status: snapshot.seatStatus,
+      pool_available: snapshot.poolAvailable,
+      server_time_ms: this.options.clock.nowMs(),
+    };
+  }
+
+  /** Wraps an event handler: rate limit, ack required, every failure becomes a problem ack. */
+  private handle<Data>(socket: HoldfastSocket, event: keyof ClientToServerEvents, run: (payload: unknown) => Promise<Data>): void {
+    socket.on(event, (...args: unknown[]) => {
+      const ack = args.at(-1);
+      if (typeof ack !== 'function') return; // nothing to answer to: ignore, change nothing
+      const reply = ack as (result: Ack<Data>) => void;
+      if (!this.withinRate(socket)) {
+        reply({ ok: false, error: problemOf('rate_limited', `at most ${this.options.eventsPerSecondMax} events per second per connection`) });
+        return;
+      }
+      run(args.length > 1 ? args[0] : undefined).then(
+        (data) => reply({ ok: true, data }),
+        (error: unknown) => {
+          if (error instanceof ApiError) return reply({ ok: false, error: error.toProblem() });
+          this.options.logger.error({ err: error, event }, 'socket event failed');
+          reply({ ok: false, error: problemOf('internal_error', 'something went wrong on our side; retry') });
+        },
+      );
+    });
+  }
+
+  private withinRate(socket: HoldfastSocket): boolean {
+    const nowMs = Date.now();
+    if (nowMs - socket.data.windowStartMs >= 1_000) {
+      socket.data.windowStartMs = nowMs;
+      socket.data.eventsInWindow = 0;
+    }
+    socket.data.eventsInWindow += 1;
+    return socket.data.eventsInWindow <= this.options.eventsPerSecondMax;
+  }
+
+  async close(): Promise<void> {
+    this.fanout.close();
+    await new Promise<void>((resolve) => {
+      this.io.close(() => resolve());
+      // socket.io's close callback only fires for an http server; uWS has none, so do not wait for it.
+      setTimeout(resolve, 100).unref();
+    });
+  }
+}

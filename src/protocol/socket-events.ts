@@ -1,0 +1,48 @@
+import type { Problem } from './api-error.js';
+import type { HoldRequestBody, HoldResponse } from './hold-schemas.js';
+
+/** A socket ack: the REST reply's body on success, the same problem document on failure. */
+export type Ack<Data> = { ok: true; data: Data } | { ok: false; error: Problem };
+
+/** Seat status codes in snapshots and diffs: 0 available, 1 held, 2 sold, 3 blocked. */
+export type SeatStatusCode = 0 | 1 | 2 | 3;
+
+export interface SeatMapSnapshotMessage {
+  show_id: string;
+  version: number;
+  /** One status code per seat, in the seat map's seat order. */
+  seat_status: Uint8Array;
+  /** Units available per pool, in the seat map's pool order. */
+  pool_available: number[];
+  server_time_ms: number;
+}
+
+/**
+ * Committed changes from `from_version` to `to_version`, with each touched seat's status now
+ * (absolute, so applying a diff twice is harmless). A client at version V applies a diff with
+ * from_version <= V < to_version, ignores one with to_version <= V, and resyncs (show:watch
+ * again) when from_version > V: it missed something.
+ */
+export interface SeatMapDiffMessage {
+  show_id: string;
+  from_version: number;
+  to_version: number;
+  seats: [seat: number, status: SeatStatusCode][];
+  pools: [pool: number, available: number][];
+}
+
+export type HoldSocketRequest = HoldRequestBody & { show_id: string; idempotency_key: string; admission_token?: string };
+
+export interface ClientToServerEvents {
+  'show:watch': (payload: { show_id: string }, ack: (result: Ack<SeatMapSnapshotMessage>) => void) => void;
+  'show:unwatch': (payload: { show_id: string }, ack: (result: Ack<{ show_id: string }>) => void) => void;
+  hold: (payload: HoldSocketRequest, ack: (result: Ack<HoldResponse>) => void) => void;
+  release: (payload: { hold_id: string; idempotency_key?: string }, ack: (result: Ack<HoldResponse>) => void) => void;
+  extend: (payload: { hold_id: string; idempotency_key: string }, ack: (result: Ack<HoldResponse>) => void) => void;
+}
+
+export interface ServerToClientEvents {
+  'seatmap:diff': (diff: SeatMapDiffMessage) => void;
+}
+
+export const showRoom = (showId: string): string => `show:${showId}`;

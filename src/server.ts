@@ -1,0 +1,116 @@
+import uWS from 'uWebSockets.js';
+import { openAdmission, type AdmissionGate } from './admission/admission-gate.js';
+import { LocalShowRouter } from './actors/show-router.js';
+import type { Config } from './config.js';
+import { Sessions } from './gateway/auth/sessions.js';
+import { HoldController } from './gateway/controllers/hold-controller.js';
+import { Api } from './gateway/http/api.js';
+import { HttpLayer } from './gateway/http/uws-http.js';
+import { Metrics } from './gateway/metrics.js';
+import { RateLimits } from './gateway/rate-limits.js';
+import { registerHoldRoutes } from './gateway/routes/hold-routes.js';
+import { registerSessionRoutes } from './gateway/routes/session-routes.js';
+import { registerSystemRoutes } from './gateway/routes/system-routes.js';
+import { SocketGateway } from './gateway/socket/socket-gateway.js';
+import { openDatabase, type SqlDatabase } from './persistence/database.js';
+import { migrate } from './persistence/migrate.js';
+import { PostgresJournal } from './persistence/postgres-journal.js';
+import { ShowDefinitionStore } from './persistence/show-definitions.js';
+import { systemClock, systemTimers, type Clock } from './shared/clock.js';
+import { createLogger, type Logger } from './shared/logger.js';
+import { TokenSigner } from './shared/signed-tokens.js';
+
+export interface HoldfastServer {
+  port: number;
+  url: string;
+  db: SqlDatabase;
+  router: LocalShowRouter;
+  metrics: Metrics;
+  logger: Logger;
+  sockets: SocketGateway;
+  /** Graceful: stop accepting, let in-flight batches commit, close sockets, close the database. */
+  close(): Promise<void>;
+}
+
+export interface ServerOverrides {
+  db?: SqlDatabase;
+  clock?: Clock;
+  logger?: Logger;
+  admission?: AdmissionGate;
+  /** Runs after migrations, before listening (the demo seed). */
+  beforeListen?: (db: SqlDatabase, logger: Logger) => Promise<void>;
+}
+
+/** The composition root: wires persistence, actors and the gateway into one uWS app. */
+export async function startServer(config: Config, overrides: ServerOverrides = {}): Promise<HoldfastServer> {
+  const logger = overrides.logger ?? createLogger(config.logLevel);
+  const clock = overrides.clock ?? systemClock;
+  const ownsDb = overrides.db === undefined;
+  const db = overrides.db ?? (await openDatabase({ databaseUrl: config.databaseUrl, pgliteDataDir: config.pgliteDataDir, poolSize: config.databasePoolSize }));
+  const applied = await migrate(db, (message) => logger.info({ database: db.kind }, message));
+  if (applied.length > 0) logger.info({ applied }, 'migrations applied');
+  await overrides.beforeListen?.(db, logger);
+
+  const metrics = new Metrics();
+  const definitions = new ShowDefinitionStore(db);
+  const router = new LocalShowRouter({
+    ownerId: config.workerId,
+    journal: new PostgresJournal(db),
+    loadDefinition: (showId) => definitions.load(showId),
+    clock,
+    timers: systemTimers,
+    logger,
+    observer: metrics.actorObserver(),
+    actorLimits: { mailboxDepthMax: config.mailboxDepthMax, batchCommandsMax: config.batchCommandsMax },
+  });
+  const sessions = new Sessions(new TokenSigner(config.tokenSecret), clock, config.sessionTtlMs, config.adminToken);
+  const rateLimits = new RateLimits({ perUserPerSecond: config.rateLimitPerUserPerSecond, perIpPerSecond: config.rateLimitPerIpPerSecond });
+  const holds = new HoldController({ router, admission: overrides.admission ?? openAdmission, rateLimits, clock });
+
+  const app = uWS.App();
+  const http = new HttpLayer(app, {
+    logger,
+    bodyBytesMax: config.httpBodyBytesMax,
+    onResponse: (request, status, durationMs) => {
+      metrics.httpRequests.inc({ method: request.method, route: request.route, status: String(status) });
+      metrics.httpDuration.observe({ method: request.method, route: request.route }, durationMs / 1000);
+    },
+  });
+  const api = new Api(http, async (request) => {
+    if (request.route.startsWith('/v1/')) await rateLimits.checkIp(request.ip);
+  });
+  let shuttingDown = false;
+  registerSystemRoutes(api, { db, metrics, isShuttingDown: () => shuttingDown, openApi: () => api.openApiDocument({ title: 'Holdfast', version: '0.1.0' }), workerId: config.workerId });
+  registerSessionRoutes(api, sessions);
+  registerHoldRoutes(api, holds, sessions);
+  const sockets = new SocketGateway({
+    app, router, holds, sessions, clock, logger, metrics,
+    diffTickMs: config.diffTickMs,
+    eventsPerSecondMax: config.socketEventsPerSecondMax,
+    watchedShowsPerSocketMax: config.watchedShowsPerSocketMax,
+    frameBytesMax: config.httpBodyBytesMax,
+  });
+  const activeShowsTimer = setInterval(() => metrics.activeShows.set(router.activeShowCount), 5_000);
+  activeShowsTimer.unref();
+
+  const listenSocket = await new Promise<uWS.us_listen_socket>((resolve, reject) => {
+    app.listen(config.host, config.port, (socket) => (socket ? resolve(socket) : reject(new Error(`cannot listen on ${config.host}:${config.port}`))));
+  });
+  const port = uWS.us_socket_local_port(listenSocket as unknown as uWS.us_socket);
+  const url = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`;
+  logger.info({ url, database: db.kind, workerId: config.workerId }, 'holdfast listening');
+
+  return {
+    port, url, db, router, metrics, logger, sockets,
+    async close() {
+      if (shuttingDown) return;
+      shuttingDown = true;
+      clearInterval(activeShowsTimer);
+      uWS.us_listen_socket_close(listenSocket);
+      await router.stopAll();
+      await sockets.close();
+      if (ownsDb) await db.close();
+      logger.info('holdfast stopped');
+    },
+  };
+}
