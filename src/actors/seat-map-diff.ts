@@ -9,6 +9,8 @@ export interface SeatMapDiff {
   showId: string;
   fromVersion: number;
   toVersion: number;
+  /** When the commit was acknowledged (server clock); lets watchers measure delivery delay. */
+  committedAtMs: number;
   seats: [seat: number, status: SeatStatusCode][];
   pools: [pool: number, available: number][];
 }
@@ -21,10 +23,10 @@ export interface AvailabilitySnapshot {
   poolAvailable: number[];
 }
 
-export function diffOf(state: ShowState, fromVersion: number, touchedSeats: Iterable<number>, touchedPools: Iterable<number>): SeatMapDiff {
+export function diffOf(state: ShowState, fromVersion: number, committedAtMs: number, touchedSeats: Iterable<number>, touchedPools: Iterable<number>): SeatMapDiff {
   const seats = [...touchedSeats].sort((a, b) => a - b).map((seat): [number, SeatStatusCode] => [seat, state.seatStatus[seat] as SeatStatusCode]);
   const pools = [...touchedPools].sort((a, b) => a - b).map((pool): [number, number] => [pool, poolAvailable(state, pool)]);
-  return { showId: state.inventory.showId, fromVersion, toVersion: state.version, seats, pools };
+  return { showId: state.inventory.showId, fromVersion, toVersion: state.version, committedAtMs, seats, pools };
 }
 
 export function availabilityOf(state: ShowState): AvailabilitySnapshot {

@@ -315,7 +315,7 @@ export class ShowActor {
 
   private publish(decided: DecidedBatch): void {
     if (decided.events.length === 0 || this.listeners.size === 0) return;
-    const diff = diffOf(this.state!, decided.fromVersion, decided.effects.touchedSeats, decided.effects.touchedPools);
+    const diff = diffOf(this.state!, decided.fromVersion, this.options.clock.nowMs(), decided.effects.touchedSeats, decided.effects.touchedPools);
     for (const listener of this.listeners) {
       try {
         listener(diff);

@@ -1,5 +1,6 @@
 import type { SqlDatabase } from './database.js';
 import { journalSchema } from './migrations/001-journal.js';
+import { catalogSchema } from './migrations/002-catalog.js';
 
 export interface Migration {
   version: number;
@@ -8,7 +9,10 @@ export interface Migration {
 }
 
 /** Ordered schema changes; append only. Later features add their migrations here. */
-export const migrations: Migration[] = [{ version: 1, name: 'journal', sql: journalSchema }];
+export const migrations: Migration[] = [
+  { version: 1, name: 'journal', sql: journalSchema },
+  { version: 2, name: 'catalog', sql: catalogSchema },
+];
 
 const migrationLockKey = 741_300_001;
 

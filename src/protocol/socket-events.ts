@@ -27,6 +27,8 @@ export interface SeatMapDiffMessage {
   show_id: string;
   from_version: number;
   to_version: number;
+  /** Server time of the earliest commit merged into this diff. */
+  committed_at_ms: number;
   seats: [seat: number, status: SeatStatusCode][];
   pools: [pool: number, available: number][];
 }

@@ -6,6 +6,7 @@ import type { Logger } from '../../shared/logger.js';
 interface PendingDiff {
   fromVersion: number;
   toVersion: number;
+  committedAtMs: number;
   seats: Map<number, SeatStatusCode>;
   pools: Map<number, number>;
 }
@@ -84,7 +85,7 @@ export class SeatMapFanout {
   private onDiff(showId: string, diff: SeatMapDiff): void {
     const show = this.shows.get(showId);
     if (show === undefined) return;
-    const pending = show.pending ?? { fromVersion: diff.fromVersion, toVersion: diff.fromVersion, seats: new Map(), pools: new Map() };
+    const pending = show.pending ?? { fromVersion: diff.fromVersion, toVersion: diff.fromVersion, committedAtMs: diff.committedAtMs, seats: new Map(), pools: new Map() };
     if (diff.fromVersion !== pending.toVersion) {
       // Never merge across a gap: send what we have and start afresh; clients resync on the gap.
       this.logger.warn({ showId, expected: pending.toVersion, got: diff.fromVersion }, 'seat-map diff gap');
@@ -109,6 +110,6 @@ export class SeatMapFanout {
     if (pending === null) return;
     show.pending = null;
     this.diffsEmitted += 1;
-    this.emit({ show_id: showId, from_version: pending.fromVersion, to_version: pending.toVersion, seats: [...pending.seats], pools: [...pending.pools] });
+    this.emit({ show_id: showId, from_version: pending.fromVersion, to_version: pending.toVersion, committed_at_ms: pending.committedAtMs, seats: [...pending.seats], pools: [...pending.pools] });
   }
 }
