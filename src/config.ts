@@ -22,6 +22,7 @@ export interface Config {
   rateLimitPerIpPerSecond: number;
   socketEventsPerSecondMax: number;
   diffTickMs: number;
+  socketParser: 'msgpack' | 'json';
   watchedShowsPerSocketMax: number;
   mailboxDepthMax: number;
   batchCommandsMax: number;
@@ -60,6 +61,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     rateLimitPerIpPerSecond: integer(env, 'RATE_LIMIT_IP_PER_S', 200, 1),
     socketEventsPerSecondMax: integer(env, 'SOCKET_EVENTS_PER_S', 30, 1),
     diffTickMs: integer(env, 'DIFF_TICK_MS', 50, 0),
+    socketParser: env['SOCKET_PARSER'] === 'json' ? 'json' : 'msgpack',
     watchedShowsPerSocketMax: integer(env, 'WATCHED_SHOWS_PER_SOCKET_MAX', 4, 1),
     mailboxDepthMax: integer(env, 'MAILBOX_DEPTH_MAX', limits.mailboxDepthMax, 1),
     batchCommandsMax: integer(env, 'BATCH_COMMANDS_MAX', limits.batchCommandsMax, 1),

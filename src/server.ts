@@ -86,6 +86,7 @@ export async function startServer(config: Config, overrides: ServerOverrides = {
   const sockets = new SocketGateway({
     app, router, holds, sessions, clock, logger, metrics,
     diffTickMs: config.diffTickMs,
+    parser: config.socketParser,
     eventsPerSecondMax: config.socketEventsPerSecondMax,
     watchedShowsPerSocketMax: config.watchedShowsPerSocketMax,
     frameBytesMax: config.httpBodyBytesMax,
