@@ -8,7 +8,11 @@ import { Api } from './gateway/http/api.js';
 import { HttpLayer } from './gateway/http/uws-http.js';
 import { Metrics } from './gateway/metrics.js';
 import { RateLimits } from './gateway/rate-limits.js';
+import { registerCatalogRoutes } from './gateway/routes/catalog-routes.js';
 import { registerHoldRoutes } from './gateway/routes/hold-routes.js';
+import { HttpIdempotency } from './gateway/http/http-idempotency.js';
+import { CatalogService } from './catalog/catalog-service.js';
+import { seedDemo } from './seed/demo.js';
 import { registerSessionRoutes } from './gateway/routes/session-routes.js';
 import { registerSystemRoutes } from './gateway/routes/system-routes.js';
 import { SocketGateway } from './gateway/socket/socket-gateway.js';
@@ -49,6 +53,10 @@ export async function startServer(config: Config, overrides: ServerOverrides = {
   const db = overrides.db ?? (await openDatabase({ databaseUrl: config.databaseUrl, pgliteDataDir: config.pgliteDataDir, poolSize: config.databasePoolSize }));
   const applied = await migrate(db, (message) => logger.info({ database: db.kind }, message));
   if (applied.length > 0) logger.info({ applied }, 'migrations applied');
+  if (config.seedDemo) {
+    const seeded = await seedDemo(db, { nowMs: clock.nowMs(), onProgress: (message) => logger.info(message) });
+    if (seeded.created.length > 0) logger.info({ created: seeded.created }, 'demo seeded');
+  }
   await overrides.beforeListen?.(db, logger);
 
   const metrics = new Metrics();
@@ -83,6 +91,8 @@ export async function startServer(config: Config, overrides: ServerOverrides = {
   registerSystemRoutes(api, { db, metrics, isShuttingDown: () => shuttingDown, openApi: () => api.openApiDocument({ title: 'Holdfast', version: '0.1.0' }), workerId: config.workerId });
   registerSessionRoutes(api, sessions);
   registerHoldRoutes(api, holds, sessions);
+  const catalog = new CatalogService(db, { clock });
+  registerCatalogRoutes(api, { catalog, router, sessions, idempotency: new HttpIdempotency(db) });
   const sockets = new SocketGateway({
     app, router, holds, sessions, clock, logger, metrics,
     diffTickMs: config.diffTickMs,

@@ -11,6 +11,7 @@ import {
   catalogLimits,
   resourceIdPattern,
   type CreateEventInput,
+  type CreateShow,
   type CreateShowInput,
   type CreateVenueInput,
   type EventList,
@@ -413,19 +414,19 @@ export class CatalogService {
     const seatMap = venue.kind === 'arena' ? await store.venueSeatMap(venue.id) : null;
     const settings = show.settings;
     const tiers = settings.price_tiers.map((tier) => ({ id: tier.id, name: tier.name, priceCents: tier.price_cents }));
-    const request = parseOrThrow(
-      CreateShowRequest,
-      {
-        starts_at: iso(show.startsAtMs),
-        on_sale_at: iso(show.onSaleAtMs),
-        currency: settings.currency,
-        hold_ttl_s: settings.hold_ttl_s,
-        max_items_per_hold: settings.max_items_per_hold,
-        max_holds_per_user: settings.max_holds_per_user,
-        ...(settings.lodging === null ? {} : { lodging: settings.lodging }),
-      },
-      'stored show',
-    );
+    // The show as created (defaults applied); not re-validated, so later limit changes cannot
+    // make a stored show unreadable.
+    const request: CreateShow = {
+      starts_at: iso(show.startsAtMs),
+      on_sale_at: iso(show.onSaleAtMs),
+      currency: settings.currency,
+      hold_ttl_s: settings.hold_ttl_s,
+      max_items_per_hold: settings.max_items_per_hold,
+      max_holds_per_user: settings.max_holds_per_user,
+      price_tiers: settings.price_tiers,
+      ...(settings.waiting_room === null ? {} : { waiting_room: settings.waiting_room }),
+      ...(settings.lodging === null ? {} : { lodging: settings.lodging }),
+    };
     const { geometry } = buildShowArtifacts(show.id, { kind: venue.kind, seatMap, roomTypes: venue.roomTypes }, request, tiers);
     return { etag: show.geometryEtag, geometry };
   }

@@ -1,6 +1,7 @@
 import type { SqlDatabase } from './database.js';
 import { journalSchema } from './migrations/001-journal.js';
 import { catalogSchema } from './migrations/002-catalog.js';
+import { httpIdempotencySchema } from './migrations/003-http-idempotency.js';
 
 export interface Migration {
   version: number;
@@ -12,6 +13,7 @@ export interface Migration {
 export const migrations: Migration[] = [
   { version: 1, name: 'journal', sql: journalSchema },
   { version: 2, name: 'catalog', sql: catalogSchema },
+  { version: 3, name: 'http idempotency', sql: httpIdempotencySchema },
 ];
 
 const migrationLockKey = 741_300_001;

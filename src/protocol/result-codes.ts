@@ -12,6 +12,7 @@ export const resultCodes = {
   payload_too_large: { status: 413, title: 'The request body is too large', retryable: false },
   idempotency_key_missing: { status: 400, title: 'An Idempotency-Key header is required', retryable: false },
   idempotency_key_reused: { status: 422, title: 'The Idempotency-Key was used with other parameters', retryable: false },
+  request_in_progress: { status: 409, title: 'A request with this Idempotency-Key is still being processed', retryable: true },
   show_not_on_sale: { status: 409, title: 'The show is not on sale', retryable: false },
   unknown_seat: { status: 422, title: 'A requested seat does not exist', retryable: false },
   unknown_pool: { status: 422, title: 'A requested pool does not exist', retryable: false },

@@ -18,6 +18,8 @@ export interface RouteDoc {
   errors: ResultCode[];
   /** Response content type when it is not JSON. */
   contentType?: string;
+  /** Body size limit of this route when it differs from HTTP_BODY_BYTES_MAX. */
+  bodyBytesMax?: number;
 }
 
 const commonErrors: ResultCode[] = ['validation_failed', 'rate_limited', 'internal_error'];
@@ -40,7 +42,7 @@ export class Api {
     this.http.route(doc.method, doc.path.replace(/\{(\w+)\}/g, ':$1'), async (request) => {
       await this.beforeEach(request);
       return handler(request);
-    });
+    }, doc.bodyBytesMax);
   }
 
   openApiDocument(info: { title: string; version: string }): Record<string, unknown> {

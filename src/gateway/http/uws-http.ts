@@ -57,13 +57,14 @@ export class HttpLayer {
     private readonly options: HttpLayerOptions,
   ) {}
 
-  route(method: HttpMethod, route: string, handler: HttpHandler): void {
+  /** `bodyBytesMax` overrides the layer's limit for this route (organizer uploads of whole venues). */
+  route(method: HttpMethod, route: string, handler: HttpHandler, bodyBytesMax = this.options.bodyBytesMax): void {
     const paramNames = route.split('/').filter((part) => part.startsWith(':')).map((part) => part.slice(1));
     const register = method === 'delete' ? this.app.del.bind(this.app) : this.app[method].bind(this.app);
-    register(route, (res: UwsResponse, req: UwsRequest) => this.handle(res, req, method, route, paramNames, handler));
+    register(route, (res: UwsResponse, req: UwsRequest) => this.handle(res, req, method, route, paramNames, handler, bodyBytesMax));
   }
 
-  private handle(res: UwsResponse, req: UwsRequest, method: HttpMethod, route: string, paramNames: string[], handler: HttpHandler): void {
+  private handle(res: UwsResponse, req: UwsRequest, method: HttpMethod, route: string, paramNames: string[], handler: HttpHandler, bodyBytesMax: number): void {
     const startedMs = performance.now();
     const state = { aborted: false };
     res.onAborted(() => {
@@ -87,7 +88,7 @@ export class HttpLayer {
       this.options.onResponse?.({ method, route }, response.status, performance.now() - startedMs);
     };
     const run = async (): Promise<HttpResponse> => {
-      const rawBody = method === 'get' ? Buffer.alloc(0) : await this.readBody(res, headers, state);
+      const rawBody = method === 'get' ? Buffer.alloc(0) : await this.readBody(res, headers, state, bodyBytesMax);
       let body: unknown;
       if (rawBody.length > 0) {
         const contentType = headers['content-type'] ?? '';
@@ -101,7 +102,7 @@ export class HttpLayer {
       return handler({ method, url, route, params, query, headers, ip, body, rawBody });
     };
     run().then(finish, (error: unknown) => {
-      if (error instanceof BodyTooLarge) return finish(problemResponse(problemOf('payload_too_large', `bodies are limited to ${this.options.bodyBytesMax} bytes`), { connection: 'close' }));
+      if (error instanceof BodyTooLarge) return finish(problemResponse(problemOf('payload_too_large', `bodies are limited to ${bodyBytesMax} bytes`), { connection: 'close' }));
       if (error instanceof ApiError) {
         const problem = error.toProblem();
         return finish(problemResponse(problem, problem.retry_after_s === undefined ? undefined : { 'retry-after': String(problem.retry_after_s) }));
@@ -111,9 +112,8 @@ export class HttpLayer {
     });
   }
 
-  private readBody(res: UwsResponse, headers: Record<string, string>, state: { aborted: boolean }): Promise<Buffer> {
+  private readBody(res: UwsResponse, headers: Record<string, string>, state: { aborted: boolean }, limit: number): Promise<Buffer> {
     const declared = Number(headers['content-length'] ?? '0');
-    const limit = this.options.bodyBytesMax;
     if (declared > limit) return Promise.reject(new BodyTooLarge());
     if (headers['content-length'] === '0') return Promise.resolve(Buffer.alloc(0));
     return new Promise<Buffer>((resolve, reject) => {

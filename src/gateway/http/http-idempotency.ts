@@ -1,0 +1,53 @@
+import { fingerprintOf } from '../../actors/idempotency.js';
+import { ApiError } from '../../protocol/api-error.js';
+import type { SqlDatabase } from '../../persistence/database.js';
+import { requireIdempotencyKey } from '../controllers/hold-controller.js';
+import { problemResponse, type HttpRequest, type HttpResponse } from './uws-http.js';
+
+/**
+ * Exactly-once REST calls outside the show actors (organizer creates, orders): the first call
+ * with a key claims a row, does the work and stores its status and body; a retry gets them back;
+ * the same key with another body gets `idempotency_key_reused`; a retry while the first is still
+ * running gets `request_in_progress` (retryable). Unexpected failures free the key for a retry.
+ */
+export class HttpIdempotency {
+  constructor(private readonly db: SqlDatabase) {}
+
+  async run(scope: string, operation: string, request: HttpRequest, work: () => Promise<HttpResponse>): Promise<HttpResponse> {
+    const key = requireIdempotencyKey(request.headers['idempotency-key']);
+    const fingerprint = fingerprintOf({ operation, params: request.params, body: request.body ?? null });
+    const claimed = await this.db.query(
+      `insert into http_idempotency (scope, idempotency_key, operation, fingerprint) values ($1, $2, $3, $4) on conflict do nothing`,
+      [scope, key, operation, fingerprint],
+    );
+    if (claimed.rowCount === 0) return this.replay(scope, key, fingerprint);
+    let response: HttpResponse;
+    try {
+      response = await work();
+    } catch (error) {
+      if (!(error instanceof ApiError) || error.toProblem().retryable) {
+        await this.db.query('delete from http_idempotency where scope = $1 and idempotency_key = $2', [scope, key]);
+        throw error;
+      }
+      response = problemResponse(error.toProblem());
+    }
+    await this.db.query(
+      'update http_idempotency set status = $3, body = $4::jsonb, completed_at = now() where scope = $1 and idempotency_key = $2',
+      [scope, key, response.status, JSON.stringify({ headers: response.headers ?? {}, body: response.body ?? null })],
+    );
+    return response;
+  }
+
+  private async replay(scope: string, key: string, fingerprint: string): Promise<HttpResponse> {
+    const { rows } = await this.db.query<{ fingerprint: string; status: number | null; body: { headers: Record<string, string>; body: unknown } | string | null }>(
+      'select fingerprint, status, body from http_idempotency where scope = $1 and idempotency_key = $2',
+      [scope, key],
+    );
+    const row = rows[0];
+    if (row === undefined) throw new ApiError('request_in_progress', 'the first request with this key failed; retry');
+    if (row.fingerprint !== fingerprint) throw new ApiError('idempotency_key_reused', 'this Idempotency-Key was already used with a different request');
+    if (row.status === null || row.body === null) throw new ApiError('request_in_progress', 'the first request with this key is still running; retry shortly');
+    const stored = typeof row.body === 'string' ? (JSON.parse(row.body) as { headers: Record<string, string>; body: unknown }) : row.body;
+    return { status: Number(row.status), headers: stored.headers, body: stored.body };
+  }
+}
