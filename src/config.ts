@@ -27,6 +27,8 @@ export interface Config {
   mailboxDepthMax: number;
   batchCommandsMax: number;
   shutdownGraceMs: number;
+  queueTickMs: number;
+  queueJoinBatchMax: number;
   workerId: string;
 }
 
@@ -66,6 +68,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     mailboxDepthMax: integer(env, 'MAILBOX_DEPTH_MAX', limits.mailboxDepthMax, 1),
     batchCommandsMax: integer(env, 'BATCH_COMMANDS_MAX', limits.batchCommandsMax, 1),
     shutdownGraceMs: integer(env, 'SHUTDOWN_GRACE_MS', 10_000, 0),
+    queueTickMs: integer(env, 'QUEUE_TICK_MS', 1_000, 10),
+    queueJoinBatchMax: integer(env, 'QUEUE_JOIN_BATCH_MAX', 2_000, 1),
     workerId: env['WORKER_ID'] ?? `worker-${process.pid}`,
   };
 }

@@ -1,5 +1,9 @@
 import uWS from 'uWebSockets.js';
-import { openAdmission, type AdmissionGate } from './admission/admission-gate.js';
+import type { AdmissionGate } from './admission/admission-gate.js';
+import { QueueStore } from './admission/queue-store.js';
+import { waitingRoomSettingsOf } from './admission/show-settings.js';
+import { WaitingRoomService } from './admission/waiting-room.js';
+import { registerQueueRoutes } from './gateway/routes/queue-routes.js';
 import { LocalShowRouter } from './actors/show-router.js';
 import type { Config } from './config.js';
 import { Sessions } from './gateway/auth/sessions.js';
@@ -32,6 +36,7 @@ export interface HoldfastServer {
   metrics: Metrics;
   logger: Logger;
   sockets: SocketGateway;
+  room: WaitingRoomService;
   /** Graceful: stop accepting, let in-flight batches commit, close sockets, close the database. */
   close(): Promise<void>;
 }
@@ -71,9 +76,24 @@ export async function startServer(config: Config, overrides: ServerOverrides = {
     observer: metrics.actorObserver(),
     actorLimits: { mailboxDepthMax: config.mailboxDepthMax, batchCommandsMax: config.batchCommandsMax },
   });
-  const sessions = new Sessions(new TokenSigner(config.tokenSecret), clock, config.sessionTtlMs, config.adminToken);
+  
   const rateLimits = new RateLimits({ perUserPerSecond: config.rateLimitPerUserPerSecond, perIpPerSecond: config.rateLimitPerIpPerSecond });
-  const holds = new HoldController({ router, admission: overrides.admission ?? openAdmission, rateLimits, clock });
+  const catalog = new CatalogService(db, { clock });
+  const signer = new TokenSigner(config.tokenSecret);
+  const sessions = new Sessions(signer, clock, config.sessionTtlMs, config.adminToken);
+  let sockets: SocketGateway | null = null;
+  const room = new WaitingRoomService({
+    store: new QueueStore(db),
+    router,
+    signer,
+    clock,
+    logger,
+    settingsOf: (showId) => waitingRoomSettingsOf(catalog, showId),
+    onServing: (update) => void sockets?.queueFanout.onServing(update),
+    tickMs: config.queueTickMs,
+    joinBatchMax: config.queueJoinBatchMax,
+  });
+  const holds = new HoldController({ router, admission: overrides.admission ?? room, rateLimits, clock });
 
   const app = uWS.App();
   const http = new HttpLayer(app, {
@@ -91,10 +111,10 @@ export async function startServer(config: Config, overrides: ServerOverrides = {
   registerSystemRoutes(api, { db, metrics, isShuttingDown: () => shuttingDown, openApi: () => api.openApiDocument({ title: 'Holdfast', version: '0.1.0' }), workerId: config.workerId });
   registerSessionRoutes(api, sessions);
   registerHoldRoutes(api, holds, sessions);
-  const catalog = new CatalogService(db, { clock });
+  registerQueueRoutes(api, { room, sessions, rateLimits });
   registerCatalogRoutes(api, { catalog, router, sessions, idempotency: new HttpIdempotency(db) });
-  const sockets = new SocketGateway({
-    app, router, holds, sessions, clock, logger, metrics,
+  sockets = new SocketGateway({
+    app, router, holds, sessions, clock, logger, metrics, room, rateLimits,
     diffTickMs: config.diffTickMs,
     parser: config.socketParser,
     eventsPerSecondMax: config.socketEventsPerSecondMax,
@@ -112,14 +132,15 @@ export async function startServer(config: Config, overrides: ServerOverrides = {
   logger.info({ url, database: db.kind, workerId: config.workerId }, 'holdfast listening');
 
   return {
-    port, url, db, router, metrics, logger, sockets,
+    port, url, db, router, metrics, logger, sockets, room,
     async close() {
       if (shuttingDown) return;
       shuttingDown = true;
       clearInterval(activeShowsTimer);
       uWS.us_listen_socket_close(listenSocket);
+      room.close();
       await router.stopAll();
-      await sockets.close();
+      await sockets?.close();
       if (ownsDb) await db.close();
       logger.info('holdfast stopped');
     },

@@ -21,6 +21,10 @@ export interface AvailabilitySnapshot {
   /** One status code per seat, in inventory order. */
   seatStatus: Uint8Array;
   poolAvailable: number[];
+  /** Holds alive now (held or pinned for payment): the waiting room's measure of checkout load. */
+  activeHolds: number;
+  /** Seats and pool units still available to hold. */
+  itemsAvailable: number;
 }
 
 export function diffOf(state: ShowState, fromVersion: number, committedAtMs: number, touchedSeats: Iterable<number>, touchedPools: Iterable<number>): SeatMapDiff {
@@ -35,5 +39,14 @@ export function availabilityOf(state: ShowState): AvailabilitySnapshot {
     version: state.version,
     seatStatus: state.seatStatus.slice(),
     poolAvailable: state.inventory.pools.map((_, pool) => poolAvailable(state, pool)),
+    activeHolds: [...state.activeHoldsByUser.values()].reduce((sum, count) => sum + count, 0),
+    itemsAvailable: availableItems(state),
   };
+}
+
+function availableItems(state: ShowState): number {
+  let available = 0;
+  for (let row = 0; row < state.inventory.rowCount; row += 1) available += state.rowFree[row]!;
+  for (let pool = 0; pool < state.inventory.pools.length; pool += 1) available += poolAvailable(state, pool);
+  return available;
 }

@@ -2,6 +2,7 @@ import type { SqlDatabase } from './database.js';
 import { journalSchema } from './migrations/001-journal.js';
 import { catalogSchema } from './migrations/002-catalog.js';
 import { httpIdempotencySchema } from './migrations/003-http-idempotency.js';
+import { waitingRoomSchema } from './migrations/004-waiting-room.js';
 
 export interface Migration {
   version: number;
@@ -14,6 +15,7 @@ export const migrations: Migration[] = [
   { version: 1, name: 'journal', sql: journalSchema },
   { version: 2, name: 'catalog', sql: catalogSchema },
   { version: 3, name: 'http idempotency', sql: httpIdempotencySchema },
+  { version: 4, name: 'waiting room', sql: waitingRoomSchema },
 ];
 
 const migrationLockKey = 741_300_001;

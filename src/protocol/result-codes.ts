@@ -8,6 +8,7 @@ export const resultCodes = {
   unauthorized: { status: 401, title: 'A valid bearer token is required', retryable: false },
   forbidden: { status: 403, title: 'Not allowed for this caller', retryable: false },
   admission_required: { status: 403, title: 'A valid admission token is required', retryable: false },
+  proof_of_work_required: { status: 403, title: 'Solve the waiting room challenge first', retryable: false },
   not_found: { status: 404, title: 'No such resource', retryable: false },
   payload_too_large: { status: 413, title: 'The request body is too large', retryable: false },
   idempotency_key_missing: { status: 400, title: 'An Idempotency-Key header is required', retryable: false },

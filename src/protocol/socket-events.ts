@@ -1,4 +1,6 @@
+import type { z } from 'zod';
 import type { Problem } from './api-error.js';
+import type { QueueStatusResponse } from './queue-schemas.js';
 import type { HoldRequestBody, HoldResponse } from './hold-schemas.js';
 
 /** A socket ack: the REST reply's body on success, the same problem document on failure. */
@@ -35,16 +37,46 @@ export interface SeatMapDiffMessage {
 
 export type HoldSocketRequest = HoldRequestBody & { show_id: string; idempotency_key: string; admission_token?: string };
 
+/** The one broadcast of a show's waiting room: position = your number − serving. */
+export interface QueueServingMessage {
+  show_id: string;
+  serving: number;
+  rate: number;
+  paused: boolean;
+  server_time_ms: number;
+}
+
+/** Pushed to a queued socket once the serving counter passes its number. */
+export interface QueueAdmittedMessage {
+  show_id: string;
+  admission_token: string;
+  expires_at_ms: number;
+}
+
+export interface QueueJoinRequest {
+  show_id: string;
+  /** A ticket from an earlier join: rejoining keeps the same place. */
+  ticket?: string;
+  pow_challenge?: string;
+  pow_nonce?: string;
+}
+
 export interface ClientToServerEvents {
   'show:watch': (payload: { show_id: string }, ack: (result: Ack<SeatMapSnapshotMessage>) => void) => void;
   'show:unwatch': (payload: { show_id: string }, ack: (result: Ack<{ show_id: string }>) => void) => void;
   hold: (payload: HoldSocketRequest, ack: (result: Ack<HoldResponse>) => void) => void;
   release: (payload: { hold_id: string; idempotency_key?: string }, ack: (result: Ack<HoldResponse>) => void) => void;
   extend: (payload: { hold_id: string; idempotency_key: string }, ack: (result: Ack<HoldResponse>) => void) => void;
+  'queue:join': (payload: QueueJoinRequest, ack: (result: Ack<QueueStatusMessage>) => void) => void;
 }
 
 export interface ServerToClientEvents {
   'seatmap:diff': (diff: SeatMapDiffMessage) => void;
+  'queue:serving': (message: QueueServingMessage) => void;
+  'queue:admitted': (message: QueueAdmittedMessage) => void;
 }
 
+export type QueueStatusMessage = z.output<typeof QueueStatusResponse>;
+
 export const showRoom = (showId: string): string => `show:${showId}`;
+export const queueRoom = (showId: string): string => `queue:${showId}`;

@@ -5,13 +5,18 @@ import type { ShowRouter } from '../../actors/show-router.js';
 import { ApiError, problemOf } from '../../protocol/api-error.js';
 import { HoldIdParam, ShowIdParam } from '../../protocol/hold-schemas.js';
 import * as msgpackParser from '../../protocol/msgpack-parser.js';
-import { showRoom, type Ack, type ClientToServerEvents, type SeatMapSnapshotMessage, type ServerToClientEvents } from '../../protocol/socket-events.js';
+import { queueRoom, showRoom, type Ack, type QueueStatusMessage, type ClientToServerEvents, type SeatMapSnapshotMessage, type ServerToClientEvents } from '../../protocol/socket-events.js';
 import { parseInput } from '../../protocol/validate.js';
 import type { Clock } from '../../shared/clock.js';
 import type { Logger } from '../../shared/logger.js';
 import type { Caller, Sessions } from '../auth/sessions.js';
 import type { HoldController } from '../controllers/hold-controller.js';
 import { SeatMapFanout } from '../live/seat-map-fanout.js';
+import { QueueFanout } from '../live/queue-fanout.js';
+import type { WaitingRoomService } from '../../admission/waiting-room.js';
+import { renderQueueStatus } from '../routes/queue-routes.js';
+import { requireUser } from '../auth/sessions.js';
+import type { RateLimits } from '../rate-limits.js';
 import type { Metrics } from '../metrics.js';
 
 export interface SocketGatewayOptions {
@@ -26,6 +31,8 @@ export interface SocketGatewayOptions {
   eventsPerSecondMax: number;
   watchedShowsPerSocketMax: number;
   frameBytesMax: number;
+  room: WaitingRoomService;
+  rateLimits: RateLimits;
   /** 'msgpack' (default) or socket.io's JSON parser, for clients that cannot load ours. */
   parser?: 'msgpack' | 'json';
 }
@@ -42,6 +49,12 @@ type HoldfastSocket = Socket<ClientToServerEvents, ServerToClientEvents, Record<
 const WatchPayload = z.strictObject({ show_id: ShowIdParam });
 const ReleasePayload = z.strictObject({ hold_id: HoldIdParam, idempotency_key: z.string().optional() });
 const ExtendPayload = z.strictObject({ hold_id: HoldIdParam, idempotency_key: z.string() });
+const QueueJoinPayload = z.strictObject({
+  show_id: ShowIdParam,
+  ticket: z.string().max(2048).optional(),
+  pow_challenge: z.string().max(1024).optional(),
+  pow_nonce: z.string().max(64).optional(),
+});
 const HoldEnvelopePayload = z.looseObject({ show_id: z.unknown(), idempotency_key: z.unknown(), admission_token: z.string().max(4096).optional() });
 
 /**
@@ -52,6 +65,7 @@ const HoldEnvelopePayload = z.looseObject({ show_id: z.unknown(), idempotency_ke
 export class SocketGateway {
   readonly io: Server<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
   readonly fanout: SeatMapFanout;
+  readonly queueFanout: QueueFanout;
 
   constructor(private readonly options: SocketGatewayOptions) {
     this.io = new Server({
@@ -72,6 +86,12 @@ export class SocketGateway {
         this.io.to(showRoom(message.show_id)).emit('seatmap:diff', message);
       },
       options.diffTickMs,
+      options.logger,
+    );
+    this.queueFanout = new QueueFanout(
+      options.room,
+      (showId, message) => this.io.to(queueRoom(showId)).emit('queue:serving', message),
+      (socketId, message) => this.io.to(socketId).emit('queue:admitted', message),
       options.logger,
     );
     this.io.use((socket, next) => {
@@ -97,7 +117,9 @@ export class SocketGateway {
       metrics.socketConnections.dec();
       for (const showId of socket.data.watching) this.fanout.removeWatcher(showId);
       socket.data.watching.clear();
+      this.queueFanout.removeSocket(socket.id);
     });
+    this.handle(socket, 'queue:join', (payload) => this.joinQueue(socket, payload));
     this.handle(socket, 'show:watch', (payload) => this.watch(socket, payload));
     this.handle(socket, 'show:unwatch', async (payload) => {
       const { show_id: showId } = parseInput(WatchPayload, payload, 'show:unwatch payload');
@@ -148,6 +170,22 @@ export class SocketGateway {
       pool_available: snapshot.poolAvailable,
       server_time_ms: this.options.clock.nowMs(),
     };
+  }
+
+  /** Joins (or rejoins with a ticket) the waiting room; the socket then gets serving broadcasts and its admission pushed. */
+  private async joinQueue(socket: HoldfastSocket, payload: unknown): Promise<QueueStatusMessage> {
+    const { show_id: showId, ticket, pow_challenge: challenge, pow_nonce: nonce } = parseInput(QueueJoinPayload, payload, 'queue:join payload');
+    const userId = requireUser(socket.data.caller);
+    await this.options.rateLimits.checkUser(userId);
+    const status = ticket === undefined
+      ? await this.options.room.join(userId, showId, { ...(challenge ? { challenge } : {}), ...(nonce ? { nonce } : {}) })
+      : await this.options.room.status(userId, ticket);
+    if (status.showId !== showId) throw new ApiError('validation_failed', 'the ticket is for another show');
+    if (status.phase !== 'admitted' && socket.connected) {
+      void socket.join(queueRoom(showId));
+      this.queueFanout.add(showId, socket.id, userId, this.options.room.placeOfTicket(userId, showId, status.ticket), status.number);
+    }
+    return renderQueueStatus(status) as QueueStatusMessage;
   }
 
   /** Wraps an event handler: rate limit, ack required, every failure becomes a problem ack. */

@@ -1,0 +1,86 @@
+import type { SqlDatabase } from '../persistence/database.js';
+import type { QueuePlace } from './queue-math.js';
+
+export interface RoomCounters {
+  preCount: number;
+  postCount: number;
+  serving: number;
+  admittedTotal: number;
+  paused: boolean;
+  ratePerS: number | null;
+  mode: 'fixed' | 'adaptive' | null;
+}
+
+interface RoomRow {
+  pre_count: number;
+  post_count: number;
+  serving: number;
+  admitted_total: number;
+  paused: boolean;
+  rate_per_s: number | null;
+  mode: 'fixed' | 'adaptive' | null;
+}
+
+const toCounters = (row: RoomRow): RoomCounters => ({
+  preCount: Number(row.pre_count),
+  postCount: Number(row.post_count),
+  serving: Number(row.serving),
+  admittedTotal: Number(row.admitted_total),
+  paused: row.paused,
+  ratePerS: row.rate_per_s === null ? null : Number(row.rate_per_s),
+  mode: row.mode,
+});
+
+/** SQL of the waiting room: one counter row per show, one ticket row per fan. */
+export class QueueStore {
+  constructor(private readonly db: SqlDatabase) {}
+
+  async loadRoom(showId: string): Promise<RoomCounters> {
+    await this.db.query('insert into waiting_rooms (show_id) values ($1) on conflict do nothing', [showId]);
+    const { rows } = await this.db.query<RoomRow>('select pre_count, post_count, serving, admitted_total, paused, rate_per_s, mode from waiting_rooms where show_id = $1', [showId]);
+    return toCounters(rows[0]!);
+  }
+
+  /**
+   * Gives each fan of the batch their ticket: the one they already have, or a new one (a lottery
+   * draw before on-sale, the next sequence numbers after). One transaction per batch.
+   */
+  async issueTickets(showId: string, joins: { userId: string; lottery: number }[], preSale: boolean): Promise<{ places: QueuePlace[]; counters: RoomCounters }> {
+    return this.db.transaction(async (tx) => {
+      const userIds = [...new Set(joins.map((join) => join.userId))];
+      const counterRow = await tx.query<RoomRow>('select pre_count, post_count, serving, admitted_total, paused, rate_per_s, mode from waiting_rooms where show_id = $1 for update', [showId]);
+      const existing = await tx.query<{ user_id: string; lottery: number | null; seq: number | null }>(
+        'select user_id, lottery, seq from queue_tickets where show_id = $1 and user_id = any($2)',
+        [showId, userIds],
+      );
+      const places = new Map<string, QueuePlace>();
+      for (const row of existing.rows) places.set(row.user_id, row.seq === null ? { kind: 'lottery', lottery: Number(row.lottery) } : { kind: 'seq', seq: Number(row.seq) });
+      let counters = toCounters(counterRow.rows[0]!);
+      // A fan listed twice in one batch (two tabs) gets one ticket.
+      const fresh = [...new Map(joins.filter((join) => !places.has(join.userId)).map((join) => [join.userId, join])).values()];
+      if (fresh.length > 0) {
+        if (preSale) {
+          await tx.query('insert into queue_tickets (show_id, user_id, lottery) select $1, u, l from unnest($2::text[], $3::float8[]) as t(u, l)', [showId, fresh.map((join) => join.userId), fresh.map((join) => join.lottery)]);
+          for (const join of fresh) places.set(join.userId, { kind: 'lottery', lottery: join.lottery });
+          counters = { ...counters, preCount: counters.preCount + fresh.length };
+          await tx.query('update waiting_rooms set pre_count = $2, updated_at = now() where show_id = $1', [showId, counters.preCount]);
+        } else {
+          const base = counters.postCount;
+          await tx.query('insert into queue_tickets (show_id, user_id, seq) select $1, u, s from unnest($2::text[], $3::int[]) as t(u, s)', [showId, fresh.map((join) => join.userId), fresh.map((_, index) => base + index)]);
+          fresh.forEach((join, index) => places.set(join.userId, { kind: 'seq', seq: base + index }));
+          counters = { ...counters, postCount: base + fresh.length };
+          await tx.query('update waiting_rooms set post_count = $2, updated_at = now() where show_id = $1', [showId, counters.postCount]);
+        }
+      }
+      return { places: joins.map((join) => places.get(join.userId)!), counters };
+    });
+  }
+
+  async saveServing(showId: string, serving: number, admittedTotal: number): Promise<void> {
+    await this.db.query('update waiting_rooms set serving = greatest(serving, $2), admitted_total = greatest(admitted_total, $3), updated_at = now() where show_id = $1', [showId, serving, admittedTotal]);
+  }
+
+  async saveControls(showId: string, controls: { paused: boolean; ratePerS: number | null; mode: 'fixed' | 'adaptive' | null }): Promise<void> {
+    await this.db.query('update waiting_rooms set paused = $2, rate_per_s = $3, mode = $4, updated_at = now() where show_id = $1', [showId, controls.paused, controls.ratePerS, controls.mode]);
+  }
+}

@@ -1,0 +1,329 @@
+import { randomInt } from 'node:crypto';
+import type { ShowRouter } from '../actors/show-router.js';
+import { ApiError } from '../protocol/api-error.js';
+import { Batcher } from '../shared/batcher.js';
+import type { Clock } from '../shared/clock.js';
+import type { Logger } from '../shared/logger.js';
+import type { TokenSigner } from '../shared/signed-tokens.js';
+import type { AdmissionGate } from './admission-gate.js';
+import { isValidProofOfWork } from './proof-of-work.js';
+import { advanceServing, etaSeconds, isAdmitted, queuePosition, ticketNumber, type QueuePlace } from './queue-math.js';
+import type { QueueStore, RoomCounters } from './queue-store.js';
+
+/** A show's waiting-room settings as the organizer set them, with defaults filled in. */
+export interface WaitingRoomSettings {
+  enabled: boolean;
+  opensAtMs: number;
+  onSaleAtMs: number;
+  mode: 'fixed' | 'adaptive';
+  admissionRatePerS: number;
+  activeCap: number;
+  admissionTtlMs: number;
+  powDifficulty: number;
+}
+
+export const waitingRoomDefaults = { admissionRatePerS: 50, activeCap: 1_000, admissionTtlMs: 10 * 60_000, powDifficulty: 0 } as const;
+
+export type QueuePhase = 'pre_queue' | 'queued' | 'admitted';
+
+export interface QueueStatus {
+  ticket: string;
+  showId: string;
+  phase: QueuePhase;
+  /** Null while the pre-queue lottery is not drawn (before on-sale). */
+  number: number | null;
+  position: number | null;
+  etaS: number | null;
+  serving: number;
+  ratePerS: number;
+  admissionToken: string | null;
+  admissionExpiresAtMs: number | null;
+  serverTimeMs: number;
+}
+
+export interface ServingUpdate {
+  showId: string;
+  serving: number;
+  ratePerS: number;
+  preCount: number;
+  paused: boolean;
+  onSaleAtMs: number;
+}
+
+interface TicketClaims {
+  show: string;
+  sub: string;
+  place: QueuePlace;
+  exp: number;
+}
+
+interface AdmissionClaims {
+  show: string;
+  sub: string;
+  exp: number;
+}
+
+interface Room {
+  settings: WaitingRoomSettings;
+  counters: RoomCounters;
+  lastTickMs: number;
+  /** Serving advances of the last seconds (adaptive mode counts them as admitted but not yet holding). */
+  recentAdvances: number[];
+  measuredRatePerS: number;
+  joins: Batcher<{ userId: string; lottery: number }, QueuePlace>;
+}
+
+export interface WaitingRoomOptions {
+  store: QueueStore;
+  router: ShowRouter;
+  signer: TokenSigner;
+  clock: Clock;
+  logger: Logger;
+  settingsOf: (showId: string) => Promise<WaitingRoomSettings | null>;
+  onServing: (update: ServingUpdate) => void;
+  tickMs: number;
+  joinBatchMax: number;
+  /** Uniform draws in [0, 1) for the pre-sale lottery; crypto-strength by default, seeded in tests. */
+  random?: () => number;
+}
+
+const cryptoUniform = (): number => randomInt(0, 2 ** 47) / 2 ** 47;
+
+const ticketLifetimeMs = 7 * 24 * 3600_000;
+
+/**
+ * The virtual waiting room (DESIGN.md, Admission): O(1) state per show (counters), tickets
+ * signed and self-describing, one serving counter broadcast per tick. Also the AdmissionGate
+ * that the hold endpoints consult.
+ */
+export class WaitingRoomService implements AdmissionGate {
+  private readonly rooms = new Map<string, Promise<Room | null>>();
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(private readonly options: WaitingRoomOptions) {
+    this.timer = setInterval(() => void this.tickAll(), options.tickMs);
+    this.timer.unref();
+  }
+
+  close(): void {
+    clearInterval(this.timer);
+  }
+
+  /** The room of a show, or null when the show has none enabled. */
+  private room(showId: string): Promise<Room | null> {
+    let room = this.rooms.get(showId);
+    if (room === undefined) {
+      room = this.loadRoom(showId);
+      this.rooms.set(showId, room);
+      room.catch(() => this.rooms.delete(showId));
+    }
+    return room;
+  }
+
+  private async loadRoom(showId: string): Promise<Room | null> {
+    const settings = await this.options.settingsOf(showId);
+    if (settings === null || !settings.enabled) return null;
+    const counters = await this.options.store.loadRoom(showId);
+    const room: Room = {
+      settings: {
+        ...settings,
+        mode: counters.mode ?? settings.mode,
+        admissionRatePerS: counters.ratePerS ?? settings.admissionRatePerS,
+      },
+      counters,
+      lastTickMs: this.options.clock.nowMs(),
+      recentAdvances: [],
+      measuredRatePerS: 0,
+      joins: new Batcher((joins) => this.issue(showId, joins), this.options.joinBatchMax),
+    };
+    return room;
+  }
+
+  private async issue(showId: string, joins: { userId: string; lottery: number }[]): Promise<QueuePlace[]> {
+    const room = (await this.room(showId))!;
+    const preSale = this.options.clock.nowMs() < room.settings.onSaleAtMs;
+    const { places, counters } = await this.options.store.issueTickets(showId, joins, preSale);
+    room.counters = { ...room.counters, preCount: counters.preCount, postCount: counters.postCount };
+    return places;
+  }
+
+  /** A proof-of-work challenge bound to this fan and show (only when the show asks for one). */
+  async challenge(userId: string, showId: string): Promise<{ challenge: string; difficulty: number }> {
+    const room = await this.requireRoom(showId);
+    const challenge = this.options.signer.sign('pow', { show: showId, sub: userId, exp: this.options.clock.nowMs() + 10 * 60_000 });
+    return { challenge, difficulty: room.settings.powDifficulty };
+  }
+
+  async join(userId: string, showId: string, proof: { challenge?: string; nonce?: string }): Promise<QueueStatus> {
+    const room = await this.requireRoom(showId);
+    const nowMs = this.options.clock.nowMs();
+    if (nowMs < room.settings.opensAtMs) throw new ApiError('show_not_on_sale', `the waiting room opens at ${new Date(room.settings.opensAtMs).toISOString()}`);
+    if (room.settings.powDifficulty > 0) this.checkProof(userId, showId, room.settings.powDifficulty, proof);
+    // A uniform draw in [0, 1): fixes this fan's place among all pre-sale arrivals at on-sale.
+    const place = await room.joins.add({ userId, lottery: (this.options.random ?? cryptoUniform)() });
+    const ticket = this.options.signer.sign('qtk', { show: showId, sub: userId, place, exp: nowMs + ticketLifetimeMs });
+    return this.statusOf(room, showId, userId, ticket, place);
+  }
+
+  async status(userId: string, ticket: string): Promise<QueueStatus> {
+    const claims = this.options.signer.verify<TicketClaims>('qtk', ticket, this.options.clock.nowMs());
+    if (claims === null) throw new ApiError('not_found', 'unknown or expired queue ticket');
+    if (claims.sub !== userId) throw new ApiError('forbidden', 'this queue ticket belongs to another fan');
+    const room = await this.requireRoom(claims.show);
+    return this.statusOf(room, claims.show, userId, ticket, claims.place);
+  }
+
+  /** The ticket number once known (after on-sale for pre-queue tickets), for live pushes. */
+  async numberOf(showId: string, place: QueuePlace): Promise<number | null> {
+    const room = await this.room(showId);
+    if (room === null) return null;
+    if (place.kind === 'lottery' && this.options.clock.nowMs() < room.settings.onSaleAtMs) return null;
+    return ticketNumber(place, room.counters.preCount);
+  }
+
+  async admissionTtlOf(showId: string): Promise<number> {
+    return (await this.requireRoom(showId)).settings.admissionTtlMs;
+  }
+
+  /** The place a signed ticket of this fan names, or an ApiError. */
+  placeOfTicket(userId: string, showId: string, ticket: string): QueuePlace {
+    const claims = this.options.signer.verify<TicketClaims>('qtk', ticket, this.options.clock.nowMs());
+    if (claims === null || claims.show !== showId) throw new ApiError('not_found', 'unknown or expired queue ticket');
+    if (claims.sub !== userId) throw new ApiError('forbidden', 'this queue ticket belongs to another fan');
+    return claims.place;
+  }
+
+  mintAdmission(userId: string, showId: string, ttlMs: number): { token: string; expiresAtMs: number } {
+    const expiresAtMs = this.options.clock.nowMs() + ttlMs;
+    return { token: this.options.signer.sign('adm', { show: showId, sub: userId, exp: expiresAtMs }), expiresAtMs };
+  }
+
+  private statusOf(room: Room, showId: string, userId: string, ticket: string, place: QueuePlace): QueueStatus {
+    const nowMs = this.options.clock.nowMs();
+    const serving = Math.floor(room.counters.serving);
+    const ratePerS = room.counters.paused ? 0 : room.measuredRatePerS || room.settings.admissionRatePerS;
+    const base = { ticket, showId, serving, ratePerS, serverTimeMs: nowMs, admissionToken: null, admissionExpiresAtMs: null };
+    if (place.kind === 'lottery' && nowMs < room.settings.onSaleAtMs) {
+      return { ...base, phase: 'pre_queue', number: null, position: null, etaS: null };
+    }
+    const number = ticketNumber(place, room.counters.preCount);
+    if (!isAdmitted(number, room.counters.serving)) {
+      const position = queuePosition(number, room.counters.serving);
+      return { ...base, phase: 'queued', number, position, etaS: etaSeconds(position, ratePerS) };
+    }
+    const admission = this.mintAdmission(userId, showId, room.settings.admissionTtlMs);
+    return { ...base, phase: 'admitted', number, position: 0, etaS: 0, admissionToken: admission.token, admissionExpiresAtMs: admission.expiresAtMs };
+  }
+
+  private checkProof(userId: string, showId: string, difficulty: number, proof: { challenge?: string; nonce?: string }): void {
+    const claims = this.options.signer.verify<{ show: string; sub: string; exp: number }>('pow', proof.challenge, this.options.clock.nowMs());
+    if (claims === null || claims.show !== showId || claims.sub !== userId || typeof proof.nonce !== 'string' || !isValidProofOfWork(proof.challenge!, proof.nonce, difficulty)) {
+      throw new ApiError('proof_of_work_required', `solve the challenge from GET /v1/shows/${showId}/queue/challenge (difficulty ${difficulty})`);
+    }
+  }
+
+  private async requireRoom(showId: string): Promise<Room> {
+    const room = await this.room(showId);
+    if (room === null) throw new ApiError('not_found', `show ${showId} has no waiting room`);
+    return room;
+  }
+
+  async checkAdmitted(userId: string, showId: string, admissionToken: string | undefined): Promise<void> {
+    // A show the catalog does not know has no waiting room; the actor answers for it.
+    const room = await this.room(showId).catch((error: unknown) => {
+      if (error instanceof ApiError && error.code === 'not_found') return null;
+      throw error;
+    });
+    if (room === null) return;
+    const claims = this.options.signer.verify<AdmissionClaims>('adm', admissionToken, this.options.clock.nowMs());
+    if (claims === null || claims.show !== showId || claims.sub !== userId) {
+      throw new ApiError('admission_required', 'this show has a waiting room: join the queue and send the admission token you receive');
+    }
+  }
+
+  async stats(showId: string): Promise<Record<string, unknown>> {
+    const room = await this.requireRoom(showId);
+    const availability = await this.options.router.availability(showId);
+    const issued = room.counters.preCount + room.counters.postCount;
+    return {
+      show_id: showId,
+      mode: room.settings.mode,
+      paused: room.counters.paused,
+      rate_per_s: room.settings.admissionRatePerS,
+      measured_rate_per_s: room.measuredRatePerS,
+      active_cap: room.settings.activeCap,
+      serving: Math.floor(room.counters.serving),
+      pre_count: room.counters.preCount,
+      post_count: room.counters.postCount,
+      queue_length: Math.max(0, issued - Math.floor(room.counters.serving)),
+      admitted: Math.min(issued, Math.floor(room.counters.serving)),
+      active_holds: availability?.activeHolds ?? 0,
+      on_sale_at: new Date(room.settings.onSaleAtMs).toISOString(),
+    };
+  }
+
+  async control(showId: string, change: { paused?: boolean; ratePerS?: number; mode?: 'fixed' | 'adaptive' }): Promise<Record<string, unknown>> {
+    const room = await this.requireRoom(showId);
+    if (change.paused !== undefined) room.counters = { ...room.counters, paused: change.paused };
+    if (change.ratePerS !== undefined) room.settings = { ...room.settings, admissionRatePerS: change.ratePerS };
+    if (change.mode !== undefined) room.settings = { ...room.settings, mode: change.mode };
+    await this.options.store.saveControls(showId, { paused: room.counters.paused, ratePerS: room.settings.admissionRatePerS, mode: room.settings.mode });
+    this.options.logger.info({ showId, ...change }, 'waiting room changed');
+    return this.stats(showId);
+  }
+
+  /** Advances every loaded room's serving counter and broadcasts it. */
+  async tickAll(): Promise<void> {
+    const nowMs = this.options.clock.nowMs();
+    for (const [showId, pending] of this.rooms) {
+      const room = await pending.catch(() => null);
+      if (room === null) continue;
+      try {
+        await this.tick(showId, room, nowMs);
+      } catch (error) {
+        this.options.logger.warn({ err: error, showId }, 'waiting room tick failed');
+      }
+    }
+  }
+
+  private async tick(showId: string, room: Room, nowMs: number): Promise<void> {
+    const elapsedMs = Math.max(0, nowMs - room.lastTickMs);
+    room.lastTickMs = nowMs;
+    const before = room.counters.serving;
+    if (!room.counters.paused && nowMs >= room.settings.onSaleAtMs) {
+      const availability = room.settings.mode === 'adaptive' ? await this.options.router.availability(showId) : null;
+      const issued = room.counters.preCount + room.counters.postCount;
+      room.counters = {
+        ...room.counters,
+        serving: advanceServing({
+          serving: room.counters.serving,
+          issued,
+          elapsedMs,
+          mode: room.settings.mode,
+          ratePerS: room.settings.admissionRatePerS,
+          activeHolds: availability?.activeHolds ?? 0,
+          admittedRecently: room.recentAdvances.reduce((sum, step) => sum + step, 0),
+          activeCap: room.settings.activeCap,
+        }),
+      };
+    }
+    const advanced = room.counters.serving - before;
+    room.recentAdvances.push(advanced);
+    const windowTicks = Math.max(1, Math.round(30_000 / Math.max(1, this.options.tickMs)));
+    if (room.recentAdvances.length > windowTicks) room.recentAdvances.shift();
+    const perSecond = elapsedMs > 0 ? (advanced * 1000) / elapsedMs : 0;
+    room.measuredRatePerS = room.measuredRatePerS === 0 ? perSecond : room.measuredRatePerS * 0.7 + perSecond * 0.3;
+    if (advanced > 0) {
+      room.counters = { ...room.counters, admittedTotal: Math.floor(room.counters.serving) };
+      await this.options.store.saveServing(showId, room.counters.serving, room.counters.admittedTotal);
+    }
+    this.options.onServing({
+      showId,
+      serving: Math.floor(room.counters.serving),
+      ratePerS: room.counters.paused ? 0 : Math.round(room.measuredRatePerS * 10) / 10,
+      preCount: room.counters.preCount,
+      paused: room.counters.paused,
+      onSaleAtMs: room.settings.onSaleAtMs,
+    });
+  }
+}
