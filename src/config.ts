@@ -28,6 +28,13 @@ export interface Config {
   batchCommandsMax: number;
   shutdownGraceMs: number;
   queueTickMs: number;
+  paymentWindowMs: number;
+  reconcileIntervalMs: number;
+  reconcileIdleMs: number;
+  stripeSecretKey: string | undefined;
+  stripeWebhookSecret: string | undefined;
+  /** Stripe API host override (`http://127.0.0.1:12111`) for a local stripe-mock or tests. */
+  stripeApiBase: string | undefined;
   queueJoinBatchMax: number;
   workerId: string;
 }
@@ -69,6 +76,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     batchCommandsMax: integer(env, 'BATCH_COMMANDS_MAX', limits.batchCommandsMax, 1),
     shutdownGraceMs: integer(env, 'SHUTDOWN_GRACE_MS', 10_000, 0),
     queueTickMs: integer(env, 'QUEUE_TICK_MS', 1_000, 10),
+    paymentWindowMs: integer(env, 'PAYMENT_WINDOW_S', 600, 60) * 1000,
+    reconcileIntervalMs: integer(env, 'RECONCILE_INTERVAL_MS', 30_000, 100),
+    reconcileIdleMs: integer(env, 'RECONCILE_IDLE_MS', 60_000, 0),
+    stripeSecretKey: env['STRIPE_SECRET_KEY'] || undefined,
+    stripeWebhookSecret: env['STRIPE_WEBHOOK_SECRET'] || undefined,
+    stripeApiBase: env['STRIPE_API_BASE'] || undefined,
     queueJoinBatchMax: integer(env, 'QUEUE_JOIN_BATCH_MAX', 2_000, 1),
     workerId: env['WORKER_ID'] ?? `worker-${process.pid}`,
   };

@@ -4,6 +4,11 @@ import { QueueStore } from './admission/queue-store.js';
 import { waitingRoomSettingsOf } from './admission/show-settings.js';
 import { WaitingRoomService } from './admission/waiting-room.js';
 import { registerQueueRoutes } from './gateway/routes/queue-routes.js';
+import { registerOrderRoutes } from './gateway/routes/order-routes.js';
+import { OrderService } from './orders/order-service.js';
+import { TicketService } from './orders/ticket-service.js';
+import type { PaymentProvider } from './payments/payment-provider.js';
+import { createPaymentProvider } from './payments/provider-factory.js';
 import { LocalShowRouter } from './actors/show-router.js';
 import type { Config } from './config.js';
 import { Sessions } from './gateway/auth/sessions.js';
@@ -37,6 +42,8 @@ export interface HoldfastServer {
   logger: Logger;
   sockets: SocketGateway;
   room: WaitingRoomService;
+  orders: OrderService;
+  provider: PaymentProvider;
   /** Graceful: stop accepting, let in-flight batches commit, close sockets, close the database. */
   close(): Promise<void>;
 }
@@ -46,6 +53,8 @@ export interface ServerOverrides {
   clock?: Clock;
   logger?: Logger;
   admission?: AdmissionGate;
+  /** A payment provider to use instead of the one the environment selects (tests keep one across restarts). */
+  paymentProvider?: PaymentProvider;
   /** Runs after migrations, before listening (the demo seed). */
   beforeListen?: (db: SqlDatabase, logger: Logger) => Promise<void>;
 }
@@ -94,6 +103,22 @@ export async function startServer(config: Config, overrides: ServerOverrides = {
     joinBatchMax: config.queueJoinBatchMax,
   });
   const holds = new HoldController({ router, admission: overrides.admission ?? room, rateLimits, clock });
+  let orders: OrderService | null = null;
+  const provider = overrides.paymentProvider ?? createPaymentProvider({
+    stripeSecretKey: config.stripeSecretKey,
+    stripeWebhookSecret: config.stripeWebhookSecret,
+    stripeApiBase: config.stripeApiBase,
+    clock,
+    // The simulated PSP delivers its webhooks straight to the saga, late, twice or out of order.
+    simulated: { deliver: async (rawBody, headers) => void (await orders?.handleWebhook(rawBody, headers)) },
+  });
+  orders = new OrderService({ db, router, provider, clock, logger, paymentWindowMs: config.paymentWindowMs });
+  const orderService = orders;
+  const tickets = new TicketService(db, signer);
+  const reconcileTimer = setInterval(() => {
+    orderService.reconcile(config.reconcileIdleMs, 200).catch((error: unknown) => logger.warn({ err: error }, 'reconciliation failed'));
+  }, config.reconcileIntervalMs);
+  reconcileTimer.unref();
 
   const app = uWS.App();
   const http = new HttpLayer(app, {
@@ -112,7 +137,9 @@ export async function startServer(config: Config, overrides: ServerOverrides = {
   registerSessionRoutes(api, sessions);
   registerHoldRoutes(api, holds, sessions);
   registerQueueRoutes(api, { room, sessions, rateLimits });
-  registerCatalogRoutes(api, { catalog, router, sessions, idempotency: new HttpIdempotency(db) });
+  const httpIdempotency = new HttpIdempotency(db);
+  registerCatalogRoutes(api, { catalog, router, sessions, idempotency: httpIdempotency });
+  registerOrderRoutes(api, { orders: orderService, tickets, sessions, idempotency: httpIdempotency, rateLimits, clock });
   sockets = new SocketGateway({
     app, router, holds, sessions, clock, logger, metrics, room, rateLimits,
     diffTickMs: config.diffTickMs,
@@ -132,13 +159,14 @@ export async function startServer(config: Config, overrides: ServerOverrides = {
   logger.info({ url, database: db.kind, workerId: config.workerId }, 'holdfast listening');
 
   return {
-    port, url, db, router, metrics, logger, sockets, room,
+    port, url, db, router, metrics, logger, sockets, room, orders: orderService, provider,
     async close() {
       if (shuttingDown) return;
       shuttingDown = true;
       clearInterval(activeShowsTimer);
       uWS.us_listen_socket_close(listenSocket);
       room.close();
+      clearInterval(reconcileTimer);
       await router.stopAll();
       await sockets?.close();
       if (ownsDb) await db.close();

@@ -4,6 +4,7 @@ import { evolve } from './evolve.js';
 import type { IdempotencyCache, IdempotencyRecord } from './idempotency.js';
 import type { ShowState } from './show-state.js';
 import { collectEffects, emptyBatchEffects, type BatchEffects } from './batch-effects.js';
+import type { AttachedWrite } from '../persistence/journal.js';
 
 /** A command as it waits in the mailbox: the command plus its idempotency key, if it has one. */
 export interface CommandEnvelope {
@@ -11,6 +12,8 @@ export interface CommandEnvelope {
   /** Caller-scoped key (see scopeIdempotencyKey); system commands such as expiry have none. */
   scopedKey?: string;
   fingerprint?: string;
+  /** Writes committed with this command's events, only if it produced any (see AttachedWrite). */
+  attachedWrites?: AttachedWrite[];
 }
 
 export interface DecidedBatch {
@@ -19,6 +22,7 @@ export interface DecidedBatch {
   replies: ShowReply[];
   /** New idempotency records to persist with the events, in the same transaction. */
   idempotencyRecords: IdempotencyRecord[];
+  attachedWrites: AttachedWrite[];
   fromVersion: number;
   toVersion: number;
   effects: BatchEffects;
@@ -45,6 +49,7 @@ export function decideBatch(state: ShowState, cache: IdempotencyCache, envelopes
 
   const replies: ShowReply[] = [];
   const idempotencyRecords: IdempotencyRecord[] = [];
+  const attachedWrites: AttachedWrite[] = [];
   for (const envelope of envelopes) {
     if (envelope.scopedKey !== undefined) {
       const previous = cache.get(envelope.scopedKey);
@@ -56,6 +61,7 @@ export function decideBatch(state: ShowState, cache: IdempotencyCache, envelopes
     const decision = decide(state, envelope.command, nowMs);
     if (decision.reply.ok) decision.reply.decidedAtMs = nowMs;
     apply(decision.events);
+    if (decision.events.length > 0 && envelope.attachedWrites !== undefined) attachedWrites.push(...envelope.attachedWrites);
     replies.push(decision.reply);
     if (envelope.scopedKey !== undefined) {
       const record: IdempotencyRecord = { scopedKey: envelope.scopedKey, fingerprint: envelope.fingerprint ?? '', reply: decision.reply };
@@ -63,7 +69,7 @@ export function decideBatch(state: ShowState, cache: IdempotencyCache, envelopes
       idempotencyRecords.push(record);
     }
   }
-  return { events, replies, idempotencyRecords, fromVersion, toVersion: state.version, effects };
+  return { events, replies, idempotencyRecords, attachedWrites, fromVersion, toVersion: state.version, effects };
 }
 
 export function keyReused(): ShowReply {

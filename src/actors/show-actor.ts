@@ -289,6 +289,7 @@ export class ShowActor {
         seatsUnsold: effects.seatsUnsold,
         poolSoldDeltas: effects.poolSoldDeltas,
         outbox: effects.outbox,
+        attachedWrites: decided.attachedWrites,
       })
       .then(
         () => {

@@ -16,8 +16,19 @@ export interface OutboxMessage {
   payload: Record<string, unknown>;
 }
 
+/**
+ * A write that must commit atomically with a show command's events (the order saga's order
+ * status, tickets and OrderConfirmed ride with the hold's confirmation). Applied only when the
+ * command produced events, so a repeated confirmation writes nothing twice.
+ */
+export interface AttachedWrite {
+  sql: string;
+  params: unknown[];
+}
+
 /** One group commit: everything a batch changed, written in one transaction. */
 export interface JournalBatch extends SaleRows {
+  attachedWrites: AttachedWrite[];
   showId: string;
   epoch: number;
   fromVersion: number;

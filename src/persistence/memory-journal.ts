@@ -1,6 +1,6 @@
 import type { IdempotencyRecord } from '../actors/idempotency.js';
 import type { ShowEvent } from '../actors/messages.js';
-import { FencedError, IdempotencyConflictError, type AcquiredLease, type JournalBatch, type OutboxMessage, type ShowJournal, type StoredSnapshot } from './journal.js';
+import { FencedError, IdempotencyConflictError, type AcquiredLease, type AttachedWrite, type JournalBatch, type OutboxMessage, type ShowJournal, type StoredSnapshot } from './journal.js';
 
 /** What a simulator may make a commit do. */
 export type AppendFault = 'none' | 'fail_before_write' | 'fail_after_write';
@@ -18,6 +18,7 @@ interface ShowRecord {
   soldSeats: Map<string, string>;
   poolSold: Map<string, number>;
   outbox: OutboxMessage[];
+  attachedWrites: AttachedWrite[];
 }
 
 /**
@@ -32,7 +33,7 @@ export class MemoryJournal implements ShowJournal {
   private show(showId: string): ShowRecord {
     let record = this.shows.get(showId);
     if (record === undefined) {
-      record = { epoch: 0, committedVersion: 0, batches: [], snapshot: null, idempotency: new Map(), soldSeats: new Map(), poolSold: new Map(), outbox: [] };
+      record = { epoch: 0, committedVersion: 0, batches: [], snapshot: null, idempotency: new Map(), soldSeats: new Map(), poolSold: new Map(), outbox: [], attachedWrites: [] };
       this.shows.set(showId, record);
     }
     return record;
@@ -86,6 +87,7 @@ export class MemoryJournal implements ShowJournal {
       record.batches.push({ fromVersion: batch.fromVersion, toVersion: batch.toVersion, epoch: batch.epoch, events: structuredClone(batch.events) });
     }
     record.outbox.push(...batch.outbox);
+    record.attachedWrites.push(...(batch.attachedWrites ?? []));
     record.committedVersion = batch.toVersion;
   }
 

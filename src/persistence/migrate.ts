@@ -3,6 +3,8 @@ import { journalSchema } from './migrations/001-journal.js';
 import { catalogSchema } from './migrations/002-catalog.js';
 import { httpIdempotencySchema } from './migrations/003-http-idempotency.js';
 import { waitingRoomSchema } from './migrations/004-waiting-room.js';
+import { ordersSchema } from './migrations/005-orders.js';
+import { outboxDeliverySchema } from './migrations/006-outbox-delivery.js';
 
 export interface Migration {
   version: number;
@@ -16,6 +18,8 @@ export const migrations: Migration[] = [
   { version: 2, name: 'catalog', sql: catalogSchema },
   { version: 3, name: 'http idempotency', sql: httpIdempotencySchema },
   { version: 4, name: 'waiting room', sql: waitingRoomSchema },
+  { version: 5, name: 'orders', sql: ordersSchema },
+  { version: 6, name: 'outbox delivery', sql: outboxDeliverySchema },
 ];
 
 const migrationLockKey = 741_300_001;

@@ -1,6 +1,6 @@
 import type { IdempotencyRecord } from '../actors/idempotency.js';
 import type { ShowEvent, ShowReply } from '../actors/messages.js';
-import type { SqlDatabase } from './database.js';
+import type { SqlDatabase, SqlExecutor } from './database.js';
 import { FencedError, IdempotencyConflictError, type AcquiredLease, type JournalBatch, type ShowJournal, type StoredSnapshot } from './journal.js';
 
 const staleEpochCode = 'HF001';
@@ -59,7 +59,23 @@ export class PostgresJournal implements ShowJournal {
 
   async append(batch: JournalBatch): Promise<void> {
     try {
-      await this.db.query(
+      if (batch.attachedWrites.length === 0) await this.appendCall(this.db, batch);
+      else {
+        await this.db.transaction(async (tx) => {
+          await this.appendCall(tx, batch);
+          for (const write of batch.attachedWrites) await tx.query(write.sql, write.params);
+        });
+      }
+    } catch (error) {
+      const code = errorCode(error);
+      if (code === staleEpochCode) throw new FencedError(batch.showId, batch.epoch);
+      if (code === idempotencyConflictCode) throw new IdempotencyConflictError(JSON.parse(errorDetail(error)) as string[]);
+      throw error;
+    }
+  }
+
+  private async appendCall(executor: SqlExecutor, batch: JournalBatch): Promise<void> {
+    await executor.query(
         'select holdfast_append_batch($1, $2, $3, $4, $5::jsonb, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)',
         [
           batch.showId,
@@ -80,12 +96,6 @@ export class PostgresJournal implements ShowJournal {
           batch.outbox.map((message) => JSON.stringify(message.payload)),
         ],
       );
-    } catch (error) {
-      const code = errorCode(error);
-      if (code === staleEpochCode) throw new FencedError(batch.showId, batch.epoch);
-      if (code === idempotencyConflictCode) throw new IdempotencyConflictError(JSON.parse(errorDetail(error)) as string[]);
-      throw error;
-    }
   }
 
   async writeSnapshot(showId: string, epoch: number, snapshot: StoredSnapshot): Promise<void> {

@@ -28,10 +28,13 @@ export const resultCodes = {
   extension_limit_reached: { status: 409, title: 'The hold cannot be extended again', retryable: false },
   sale_not_found: { status: 404, title: 'No such sale', retryable: false },
   seat_not_blockable: { status: 409, title: 'A seat is held or sold and cannot be blocked', retryable: false },
+  ticket_invalid: { status: 422, title: 'The ticket token is not valid', retryable: false },
+  ticket_already_used: { status: 409, title: 'The ticket was already scanned', retryable: false },
   rate_limited: { status: 429, title: 'Too many requests', retryable: true },
   overloaded: { status: 503, title: 'The show is busy; retry shortly', retryable: true },
   not_owner: { status: 503, title: 'This process no longer owns the show; retry', retryable: true },
   commit_failed: { status: 503, title: 'The change could not be made durable; retry', retryable: true },
+  payment_provider_unavailable: { status: 503, title: 'The payment provider did not answer; retry', retryable: true },
   internal_error: { status: 500, title: 'Internal error', retryable: true },
 } as const;
 

@@ -11,11 +11,33 @@ import { problemResponse, type HttpRequest, type HttpResponse } from './uws-http
  * running gets `request_in_progress` (retryable). Unexpected failures free the key for a retry.
  */
 export class HttpIdempotency {
-  constructor(private readonly db: SqlDatabase) {}
+  /** Requests running in this process, so a mashed button's duplicates wait for the first. */
+  private readonly running = new Map<string, Promise<unknown>>();
+
+  constructor(
+    private readonly db: SqlDatabase,
+    private readonly waitForFirstMs = 15_000,
+  ) {}
 
   async run(scope: string, operation: string, request: HttpRequest, work: () => Promise<HttpResponse>): Promise<HttpResponse> {
     const key = requireIdempotencyKey(request.headers['idempotency-key']);
     const fingerprint = fingerprintOf({ operation, params: request.params, body: request.body ?? null });
+    const runningKey = `${scope}\u001f${key}`;
+    for (;;) {
+      const first = this.running.get(runningKey);
+      if (first === undefined) break;
+      await first.catch(() => undefined);
+    }
+    const attempt = this.attempt(scope, key, operation, fingerprint, work);
+    this.running.set(runningKey, attempt);
+    try {
+      return await attempt;
+    } finally {
+      if (this.running.get(runningKey) === attempt) this.running.delete(runningKey);
+    }
+  }
+
+  private async attempt(scope: string, key: string, operation: string, fingerprint: string, work: () => Promise<HttpResponse>): Promise<HttpResponse> {
     const claimed = await this.db.query(
       `insert into http_idempotency (scope, idempotency_key, operation, fingerprint) values ($1, $2, $3, $4) on conflict do nothing`,
       [scope, key, operation, fingerprint],
@@ -32,13 +54,26 @@ export class HttpIdempotency {
       response = problemResponse(error.toProblem());
     }
     await this.db.query(
-      'update http_idempotency set status = $3, body = $4::jsonb, completed_at = now() where scope = $1 and idempotency_key = $2',
+      'update http_idempotency set status = $3, body = $4, completed_at = now() where scope = $1 and idempotency_key = $2',
       [scope, key, response.status, JSON.stringify({ headers: response.headers ?? {}, body: response.body ?? null })],
     );
     return response;
   }
 
+  /** Another process may hold the key: wait a while for its stored reply before saying "in progress". */
   private async replay(scope: string, key: string, fingerprint: string): Promise<HttpResponse> {
+    const deadline = Date.now() + this.waitForFirstMs;
+    for (;;) {
+      try {
+        return await this.storedReply(scope, key, fingerprint);
+      } catch (error) {
+        if (!(error instanceof ApiError) || error.code !== 'request_in_progress' || Date.now() > deadline) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    }
+  }
+
+  private async storedReply(scope: string, key: string, fingerprint: string): Promise<HttpResponse> {
     const { rows } = await this.db.query<{ fingerprint: string; status: number | null; body: { headers: Record<string, string>; body: unknown } | string | null }>(
       'select fingerprint, status, body from http_idempotency where scope = $1 and idempotency_key = $2',
       [scope, key],

@@ -6,7 +6,7 @@ create table http_idempotency (
   operation text not null,
   fingerprint text not null,
   status integer,
-  body jsonb,
+  body text,
   created_at timestamptz not null default now(),
   completed_at timestamptz,
   primary key (scope, idempotency_key)
