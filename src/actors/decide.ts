@@ -1,6 +1,7 @@
 import { unreachable } from '../shared/assert.js';
 import { pickBestAvailable } from './best-available.js';
 import { limits } from './limits.js';
+import { orphanRuleApplies, orphansCreatedBy } from './orphan-seats.js';
 import { reject, type HoldRequest, type HoldView, type ShowCommand, type ShowEvent, type ShowReply } from './messages.js';
 import { isExpiryCurrent, poolAvailable, seatStatus, type Claim, type ShowState } from './show-state.js';
 
@@ -133,6 +134,10 @@ function resolveRequestedItems(state: ShowState, request: HoldRequest): Resolved
   if (unknownSeats.length > 0) return refused('unknown_seat', `unknown seats: ${unknownSeats.join(', ')}`, { seats: unknownSeats });
   const takenSeats = seats.filter((seat) => state.seatStatus[seat] !== seatStatus.free).map((seat) => inventory.seatId(seat));
   if (takenSeats.length > 0) return refused('seat_unavailable', `no longer available: ${takenSeats.join(', ')}`, { seats: takenSeats });
+  if (orphanRuleApplies(state)) {
+    const stranded = orphansCreatedBy(state, seats).map((seat) => inventory.seatId(seat));
+    if (stranded.length > 0) return refused('orphan_seat', `this would leave a single seat alone: ${stranded.join(', ')}; include it or choose other seats`, { seats: stranded });
+  }
 
   const poolRequests = request.pools ?? [];
   const pools = poolRequests.map(({ poolId, quantity }): [number, number] => [inventory.poolIndexOf(poolId), quantity]);

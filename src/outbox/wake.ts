@@ -110,3 +110,14 @@ export function pgliteNotifyWake(pglite: PgliteListener, options: { channel?: st
     };
   };
 }
+
+/**
+ * The wake-up a database offers, if any: LISTEN on a dedicated connection for PostgreSQL (given
+ * its connection string), the database's own `listen` where it exposes one (PGlite, once
+ * SqlDatabase carries it), else undefined (the relay polls).
+ */
+export function wakeFor(db: object & { kind: 'postgres' | 'pglite' }, options: { connectionString?: string; logger?: Logger } = {}): OutboxWake | undefined {
+  if (db.kind === 'postgres') return options.connectionString ? pgNotifyWake({ connectionString: options.connectionString, logger: options.logger }) : undefined;
+  const listener = db as Partial<PgliteListener>;
+  return typeof listener.listen === 'function' ? pgliteNotifyWake(listener as PgliteListener, { logger: options.logger }) : undefined;
+}

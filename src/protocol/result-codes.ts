@@ -19,6 +19,7 @@ export const resultCodes = {
   unknown_pool: { status: 422, title: 'A requested pool does not exist', retryable: false },
   hold_too_large: { status: 422, title: 'Too many items in one hold', retryable: false },
   too_many_holds: { status: 409, title: 'Too many active holds for this user', retryable: false },
+  orphan_seat: { status: 409, title: 'The hold would leave a single seat stranded', retryable: false },
   seat_unavailable: { status: 409, title: 'Some requested seats are no longer available', retryable: false },
   pool_unavailable: { status: 409, title: 'Not enough places left in a pool', retryable: false },
   sold_out: { status: 409, title: 'Not enough seats left for best available', retryable: false },

@@ -45,7 +45,7 @@ for (const kind of databaseKinds) {
       return router;
     };
     const newShow = async (showId: string, holdTtlMs = 60_000): Promise<void> => {
-      await definitions.save(buildStadiumDefinition({ showId, sections: 2, rowsPerSection: 5, seatsPerRow: 10, floorCapacity: 20, policy: { holdTtlMs, maxActiveHoldsPerUser: 5 } }));
+      await definitions.save(buildStadiumDefinition({ showId, sections: 2, rowsPerSection: 5, seatsPerRow: 10, floorCapacity: 20, policy: { holdTtlMs, maxActiveHoldsPerUser: 5, orphanSeatRule: false } }));
     };
 
     beforeAll(async () => {

@@ -48,7 +48,7 @@ for (const kind of databaseKinds) {
       t = await startTestServer(kind, { RATE_LIMIT_USER_PER_S: '1000', DIFF_TICK_MS: '20' }, {
         beforeListen: async (db) => {
           const store = new ShowDefinitionStore(db);
-          await store.save(buildStadiumDefinition({ showId, sections: 2, rowsPerSection: 4, seatsPerRow: 10, floorCapacity: 30, policy: { maxActiveHoldsPerUser: 10 } }));
+          await store.save(buildStadiumDefinition({ showId, sections: 2, rowsPerSection: 4, seatsPerRow: 10, floorCapacity: 30, policy: { maxActiveHoldsPerUser: 10, orphanSeatRule: false } }));
           await store.save(buildStadiumDefinition({ showId: shortShowId, sections: 1, rowsPerSection: 2, seatsPerRow: 5, floorCapacity: 0, policy: { holdTtlMs: 400 } }));
         },
       });

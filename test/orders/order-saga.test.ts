@@ -61,7 +61,7 @@ for (const kind of databaseKinds) {
 
     beforeAll(async () => {
       db = await kind.open();
-      await new ShowDefinitionStore(db).save(buildStadiumDefinition({ showId, sections: 2, rowsPerSection: 5, seatsPerRow: 10, floorCapacity: 50, policy: { maxActiveHoldsPerUser: 10 } }));
+      await new ShowDefinitionStore(db).save(buildStadiumDefinition({ showId, sections: 2, rowsPerSection: 5, seatsPerRow: 10, floorCapacity: 50, policy: { maxActiveHoldsPerUser: 10, orphanSeatRule: false } }));
       await start();
     });
     afterAll(async () => {
