@@ -8,10 +8,14 @@ export interface BatchEffects extends SaleRows {
   touchedSeats: Set<number>;
   touchedPools: Set<number>;
   outbox: OutboxMessage[];
+  /** Waitlist offers made in the batch (their holds follow as hold_placed). */
+  offers: { entryId: string; holdId: string }[];
+  /** Inventory came back (expiry, release, void, unblock): waitlisted fans may get offers. */
+  freedInventory: boolean;
 }
 
 export function emptyBatchEffects(): BatchEffects {
-  return { touchedSeats: new Set(), touchedPools: new Set(), seatsSold: [], seatsUnsold: [], poolSoldDeltas: [], outbox: [] };
+  return { touchedSeats: new Set(), touchedPools: new Set(), seatsSold: [], seatsUnsold: [], poolSoldDeltas: [], outbox: [], offers: [], freedInventory: false };
 }
 
 /** Records the effects of `event`; call it before the event is applied to `state`. */
@@ -35,6 +39,7 @@ export function collectEffects(effects: BatchEffects, state: ShowState, event: S
     case 'hold_expired': {
       const claim = state.claims.get(event.holdId);
       if (claim === undefined) return;
+      effects.freedInventory = true;
       touch(claim.seats, claim.pools);
       effects.outbox.push({
         topic: event.type === 'hold_expired' ? 'HoldExpired' : 'SeatsReleased',
@@ -53,6 +58,7 @@ export function collectEffects(effects: BatchEffects, state: ShowState, event: S
     case 'sale_voided': {
       const claim = state.claims.get(event.holdId);
       if (claim === undefined) return;
+      effects.freedInventory = true;
       touch(claim.seats, claim.pools);
       for (const seat of claim.seats) effects.seatsUnsold.push(inventory.seatId(seat));
       poolDeltas(claim.pools, -1);
@@ -62,12 +68,20 @@ export function collectEffects(effects: BatchEffects, state: ShowState, event: S
       });
       break;
     }
-    case 'seats_blocked':
     case 'seats_unblocked':
+      effects.freedInventory = true;
       touch(event.seats, []);
+      break;
+    case 'seats_blocked':
+      touch(event.seats, []);
+      break;
+    case 'waitlist_offered':
+      effects.offers.push({ entryId: event.entryId, holdId: event.holdId });
       break;
     case 'hold_extended':
     case 'hold_pinned':
+    case 'waitlist_joined':
+    case 'waitlist_left':
       break;
     default:
       unreachable(event, 'event');

@@ -69,6 +69,8 @@ export function decideBatch(state: ShowState, cache: IdempotencyCache, envelopes
       idempotencyRecords.push(record);
     }
   }
+  // Returned inventory goes to waitlisted fans first, in the same batch that freed it.
+  if (effects.freedInventory && state.waitlist.size > 0) apply(decide(state, { type: 'make_offers' }, nowMs).events);
   return { events, replies, idempotencyRecords, attachedWrites, fromVersion, toVersion: state.version, effects };
 }
 

@@ -2,7 +2,7 @@ import { unreachable } from '../shared/assert.js';
 import { pickBestAvailable } from './best-available.js';
 import { limits } from './limits.js';
 import { orphanRuleApplies, orphansCreatedBy } from './orphan-seats.js';
-import { reject, type HoldRequest, type HoldView, type ShowCommand, type ShowEvent, type ShowReply } from './messages.js';
+import { reject, type HoldRequest, type HoldView, type ShowCommand, type ShowEvent, type ShowReply, type WaitlistEntryView } from './messages.js';
 import { isExpiryCurrent, poolAvailable, seatStatus, type Claim, type ShowState } from './show-state.js';
 
 export interface Decision {
@@ -35,6 +35,12 @@ export function decide(state: ShowState, command: ShowCommand, nowMs: number): D
       return decideBlock(state, command.seats, 'unblock');
     case 'expire_due':
       return decideExpireDue(state, nowMs);
+    case 'join_waitlist':
+      return decideJoinWaitlist(state, command, nowMs);
+    case 'leave_waitlist':
+      return decideLeaveWaitlist(state, command);
+    case 'make_offers':
+      return decideMakeOffers(state, nowMs);
     default:
       return unreachable(command, 'command');
   }
@@ -66,6 +72,7 @@ export function holdView(state: ShowState, claim: Claim): HoldView {
     extensionsLeft: Math.max(0, inventory.policy.maxExtensions - claim.extensionsUsed),
     orderId: claim.orderId,
     split: claim.split,
+    offer: claim.offerFor !== null,
   };
 }
 
@@ -98,7 +105,7 @@ function decidePlaceHold(state: ShowState, command: Extract<ShowCommand, { type:
     totalCents,
     split: resolved.split,
   };
-  const claim: Claim = { ...event, status: 'held', extensionsUsed: 0, orderId: null };
+  const claim: Claim = { ...event, status: 'held', extensionsUsed: 0, orderId: null, offerFor: null };
   return accepted(state, [event], holdView(state, claim));
 }
 
@@ -239,4 +246,97 @@ function decideBlock(state: ShowState, seatIds: string[], action: 'block' | 'unb
 function decideExpireDue(state: ShowState, nowMs: number): Decision {
   const due = state.expiry.collectDue(nowMs, (holdId, expiresAtMs) => isExpiryCurrent(state, holdId, expiresAtMs));
   return accepted(state, due.map((holdId): ShowEvent => ({ type: 'hold_expired', holdId })));
+}
+
+function waitlistView(state: ShowState, entryId: string): WaitlistEntryView {
+  const entry = state.waitlist.get(entryId)!;
+  let position = 1;
+  for (const other of state.waitlist.keys()) {
+    if (other === entryId) break;
+    position += 1;
+  }
+  return {
+    entryId, showId: state.inventory.showId, userId: entry.userId, partySize: entry.partySize,
+    tierId: entry.tier === null ? null : state.inventory.tierIds[entry.tier]!, position,
+  };
+}
+
+function decideJoinWaitlist(state: ShowState, command: Extract<ShowCommand, { type: 'join_waitlist' }>, nowMs: number): Decision {
+  const { policy, tierIds } = state.inventory;
+  const existing = state.waitlistEntryByUser.get(command.userId);
+  if (existing !== undefined) return { events: [], reply: { ok: true, version: state.version, waitlist: waitlistView(state, existing) } };
+  if (!Number.isInteger(command.partySize) || command.partySize < 1 || command.partySize > policy.maxItemsPerHold) {
+    return refused('validation_failed', `party size must be 1..${policy.maxItemsPerHold}`);
+  }
+  const tier = command.tierId === undefined ? null : state.inventory.tierIndexOf(command.tierId);
+  if (tier === -1) return refused('validation_failed', `unknown tier ${command.tierId}`);
+  if (state.waitlist.size >= limits.waitlistEntriesMax) return refused('overloaded', 'the waitlist is full');
+  if (pickAdjacentForParty(state, command.partySize, tier) !== null) {
+    return refused('seats_available', `seats for ${command.partySize} are on sale${tier === null ? '' : ` in tier ${tierIds[tier]}`}: hold them instead`);
+  }
+  const event: ShowEvent = { type: 'waitlist_joined', entryId: command.entryId, userId: command.userId, partySize: command.partySize, tier, joinedAtMs: nowMs };
+  const view: WaitlistEntryView = { entryId: command.entryId, showId: state.inventory.showId, userId: command.userId, partySize: command.partySize, tierId: command.tierId ?? null, position: state.waitlist.size + 1 };
+  return { events: [event], reply: { ok: true, version: state.version + 1, waitlist: view } };
+}
+
+function decideLeaveWaitlist(state: ShowState, command: Extract<ShowCommand, { type: 'leave_waitlist' }>): Decision {
+  const entryId = state.waitlistEntryByUser.get(command.userId);
+  if (entryId === undefined) return refused('not_found', 'you are not on the waitlist');
+  return accepted(state, [{ type: 'waitlist_left', entryId }]);
+}
+
+/** Seats side by side for a whole waitlisted party, or null: a party is never offered a split. */
+function pickAdjacentForParty(state: ShowState, partySize: number, tier: number | null): number[] | null {
+  const pick = pickBestAvailable(state, partySize, tier);
+  return pick !== null && !pick.split ? pick.seats : null;
+}
+
+/**
+ * Offers returned seats to waitlisted fans in join order: each fan whose party fits side by side
+ * gets a hold made for them, with the show's offer TTL; a party that does not fit waits while
+ * later, smaller parties may be served. Offers see the seats already offered in this pass.
+ */
+function decideMakeOffers(state: ShowState, nowMs: number): Decision {
+  const events: ShowEvent[] = [];
+  const offered = new Set<number>();
+  let scanned = 0;
+  for (const entry of state.waitlist.values()) {
+    if (scanned >= limits.waitlistScanPerBatchMax || events.length / 2 >= limits.offersPerBatchMax) break;
+    scanned += 1;
+    if ((state.activeHoldsByUser.get(entry.userId) ?? 0) >= state.inventory.policy.maxActiveHoldsPerUser) continue;
+    const seats = pickAdjacentExcluding(state, entry.partySize, entry.tier, offered);
+    if (seats === null) continue;
+    for (const seat of seats) offered.add(seat);
+    const holdId = offerHoldId(state.inventory.showId, entry.entryId);
+    let totalCents = 0;
+    for (const seat of seats) totalCents += state.inventory.seatPriceCents(seat);
+    events.push(
+      { type: 'waitlist_offered', entryId: entry.entryId, holdId },
+      { type: 'hold_placed', holdId, userId: entry.userId, seats, pools: [], expiresAtMs: nowMs + state.inventory.policy.offerTtlMs, totalCents, split: false, offerFor: entry.entryId },
+    );
+  }
+  return accepted(state, events);
+}
+
+/** Entry ids are `w<random>`; the offer's hold id reuses the random part, so it is unique and pure. */
+export function offerHoldId(showId: string, entryId: string): string {
+  return `${showId}.h${entryId.slice(1)}`;
+}
+
+function pickAdjacentExcluding(state: ShowState, partySize: number, tier: number | null, excluded: Set<number>): number[] | null {
+  if (excluded.size === 0) return pickAdjacentForParty(state, partySize, tier);
+  // Pretend the seats offered earlier in this pass are taken (restored right after).
+  const saved = [...excluded].map((seat) => [seat, state.seatStatus[seat]!] as const);
+  for (const seat of excluded) {
+    state.seatStatus[seat] = seatStatus.held;
+    state.rowFree[state.inventory.seatRow[seat]!]! -= 1;
+  }
+  try {
+    return pickAdjacentForParty(state, partySize, tier);
+  } finally {
+    for (const [seat, status] of saved) {
+      state.seatStatus[seat] = status;
+      state.rowFree[state.inventory.seatRow[seat]!]! += 1;
+    }
+  }
 }

@@ -28,6 +28,7 @@ export function evolve(state: ShowState, event: ShowEvent): ShowState {
         orderId: null,
         totalCents: event.totalCents,
         split: event.split,
+        offerFor: event.offerFor ?? null,
       };
       state.claims.set(event.holdId, claim);
       state.activeHoldsByUser.set(event.userId, (state.activeHoldsByUser.get(event.userId) ?? 0) + 1);
@@ -84,6 +85,19 @@ export function evolve(state: ShowState, event: ShowEvent): ShowState {
     case 'seats_unblocked':
       for (const seat of event.seats) setSeat(state, seat, seatStatus.blocked, seatStatus.free);
       break;
+    case 'waitlist_joined':
+      assert(!state.waitlistEntryByUser.has(event.userId), `user ${event.userId} is on the waitlist twice`);
+      state.waitlist.set(event.entryId, { entryId: event.entryId, userId: event.userId, partySize: event.partySize, tier: event.tier, joinedAtMs: event.joinedAtMs });
+      state.waitlistEntryByUser.set(event.userId, event.entryId);
+      break;
+    case 'waitlist_left':
+    case 'waitlist_offered': {
+      const entry = state.waitlist.get(event.entryId);
+      assert(entry !== undefined, `waitlist entry ${event.entryId} is not waiting`);
+      state.waitlist.delete(event.entryId);
+      state.waitlistEntryByUser.delete(entry.userId);
+      break;
+    }
     default:
       unreachable(event, 'event');
   }

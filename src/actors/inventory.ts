@@ -159,4 +159,5 @@ function checkPolicy(policy: ShowPolicy): void {
   assert(within(policy.maxExtensions, 0, limits.holdExtensionsMax), 'policy.maxExtensions out of range');
   assert(within(policy.extensionMs, 1, limits.holdTtlMsMax), 'policy.extensionMs out of range');
   assert(within(policy.paymentWindowMs, limits.paymentWindowMsMin, limits.paymentWindowMsMax), 'policy.paymentWindowMs out of range');
+  assert(within(policy.offerTtlMs, 1, limits.holdTtlMsMax), 'policy.offerTtlMs out of range');
 }

@@ -31,6 +31,13 @@ export const limits = {
   snapshotEveryEvents: 20_000,
   /** An idle actor passivates after this long and is reactivated on its next command. */
   actorIdleMs: 10 * 60_000,
+  /** Fans on one show's waitlist; beyond it joining is refused (retryable). */
+  waitlistEntriesMax: 50_000,
+  /** Waitlist entries examined and offers made per batch, so one batch stays short. */
+  waitlistScanPerBatchMax: 2_000,
+  offersPerBatchMax: 200,
+  /** How long a waitlist offer stays reserved for its fan. */
+  offerTtlMsDefault: 2 * 60_000,
   /** Inventory size bounds of one show. */
   seatsPerShowMax: 200_000,
   poolsPerShowMax: 10_000,

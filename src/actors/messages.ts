@@ -22,7 +22,11 @@ export type ShowCommand =
   | { type: 'void_sale'; orderId: string; returnTo: SaleReturnPolicy }
   | { type: 'block_seats'; seats: string[] }
   | { type: 'unblock_seats'; seats: string[] }
-  | { type: 'expire_due' };
+  | { type: 'join_waitlist'; userId: string; entryId: string; partySize: number; tierId?: string }
+  | { type: 'leave_waitlist'; userId: string }
+  | { type: 'expire_due' }
+  /** Offers returned seats to waitlisted fans; the shell runs it after commands that freed inventory. */
+  | { type: 'make_offers' };
 
 export type ShowCommandType = ShowCommand['type'];
 
@@ -37,6 +41,8 @@ export type ShowEvent =
       expiresAtMs: number;
       totalCents: number;
       split: boolean;
+      /** Set when the hold is a waitlist offer made to this entry's fan. */
+      offerFor?: string;
     }
   | { type: 'hold_released'; holdId: string }
   | { type: 'hold_expired'; holdId: string }
@@ -45,7 +51,11 @@ export type ShowEvent =
   | { type: 'hold_confirmed'; holdId: string; orderId: string }
   | { type: 'sale_voided'; holdId: string; orderId: string; returnTo: SaleReturnPolicy }
   | { type: 'seats_blocked'; seats: number[] }
-  | { type: 'seats_unblocked'; seats: number[] };
+  | { type: 'seats_unblocked'; seats: number[] }
+  | { type: 'waitlist_joined'; entryId: string; userId: string; partySize: number; tier: number | null; joinedAtMs: number }
+  | { type: 'waitlist_left'; entryId: string }
+  /** The entry leaves the waitlist because its fan got an offer (the hold_placed that follows). */
+  | { type: 'waitlist_offered'; entryId: string; holdId: string };
 
 export type ShowEventType = ShowEvent['type'];
 
@@ -66,6 +76,18 @@ export interface HoldView {
   orderId: string | null;
   /** Best-available could not keep the party together in one row. */
   split: boolean;
+  /** A waitlist offer: made for the fan, ends at expiresAtMs unless bought. */
+  offer: boolean;
+}
+
+export interface WaitlistEntryView {
+  entryId: string;
+  showId: string;
+  userId: string;
+  partySize: number;
+  tierId: string | null;
+  /** Fans ahead in the waitlist, plus one. */
+  position: number;
 }
 
 export interface ShowOk {
@@ -75,6 +97,7 @@ export interface ShowOk {
   decidedAtMs?: number;
   hold?: HoldView;
   seatsChanged?: number;
+  waitlist?: WaitlistEntryView;
 }
 
 export interface ShowRejection {

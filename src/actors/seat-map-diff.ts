@@ -1,4 +1,6 @@
 import type { SeatStatusCode, ShowState } from './show-state.js';
+import type { HoldView } from './messages.js';
+import { holdView } from './decide.js';
 import { poolAvailable } from './show-state.js';
 
 /**
@@ -13,6 +15,10 @@ export interface SeatMapDiff {
   committedAtMs: number;
   seats: [seat: number, status: SeatStatusCode][];
   pools: [pool: number, available: number][];
+  /** Seats and pool units still available after this change: 0 means sold out (for now). */
+  itemsAvailable: number;
+  /** Waitlist offers made in this change, to push to their fans. */
+  offers: HoldView[];
 }
 
 export interface AvailabilitySnapshot {
@@ -27,10 +33,14 @@ export interface AvailabilitySnapshot {
   itemsAvailable: number;
 }
 
-export function diffOf(state: ShowState, fromVersion: number, committedAtMs: number, touchedSeats: Iterable<number>, touchedPools: Iterable<number>): SeatMapDiff {
+export function diffOf(state: ShowState, fromVersion: number, committedAtMs: number, touchedSeats: Iterable<number>, touchedPools: Iterable<number>, offerHoldIds: string[] = []): SeatMapDiff {
   const seats = [...touchedSeats].sort((a, b) => a - b).map((seat): [number, SeatStatusCode] => [seat, state.seatStatus[seat] as SeatStatusCode]);
   const pools = [...touchedPools].sort((a, b) => a - b).map((pool): [number, number] => [pool, poolAvailable(state, pool)]);
-  return { showId: state.inventory.showId, fromVersion, toVersion: state.version, committedAtMs, seats, pools };
+  const offers = offerHoldIds.flatMap((holdId) => {
+    const claim = state.claims.get(holdId);
+    return claim === undefined ? [] : [holdView(state, claim)];
+  });
+  return { showId: state.inventory.showId, fromVersion, toVersion: state.version, committedAtMs, seats, pools, itemsAvailable: availableItems(state), offers };
 }
 
 export function availabilityOf(state: ShowState): AvailabilitySnapshot {

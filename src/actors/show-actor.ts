@@ -37,6 +37,8 @@ export interface ShowActorOptions {
   logger: Logger;
   limits?: Partial<ShowActorLimits>;
   observer?: ShowActorObserver;
+  /** Every committed diff of this show, whoever watches (waitlist offers and sold-out news go to fans, not rooms). */
+  onCommitted?: DiffListener;
   /** Called once when the journal refuses this actor's epoch: another process owns the show now. */
   onFenced?: (showId: string) => void;
 }
@@ -315,9 +317,9 @@ export class ShowActor {
   }
 
   private publish(decided: DecidedBatch): void {
-    if (decided.events.length === 0 || this.listeners.size === 0) return;
-    const diff = diffOf(this.state!, decided.fromVersion, this.options.clock.nowMs(), decided.effects.touchedSeats, decided.effects.touchedPools);
-    for (const listener of this.listeners) {
+    if (decided.events.length === 0 || (this.listeners.size === 0 && this.options.onCommitted === undefined)) return;
+    const diff: SeatMapDiff = diffOf(this.state!, decided.fromVersion, this.options.clock.nowMs(), decided.effects.touchedSeats, decided.effects.touchedPools, decided.effects.offers.map((offer) => offer.holdId));
+    for (const listener of this.options.onCommitted ? [...this.listeners, this.options.onCommitted] : this.listeners) {
       try {
         listener(diff);
       } catch (error) {

@@ -48,6 +48,8 @@ export interface ShowPolicy {
   extensionMs: number;
   /** How long a hold pinned for payment stays reserved. */
   paymentWindowMs: number;
+  /** How long a waitlist offer stays reserved for its fan. */
+  offerTtlMs: number;
   /** Refuse holds that would strand a single seat (default on; false turns it off). */
   orphanSeatRule?: boolean;
 }

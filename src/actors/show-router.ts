@@ -32,6 +32,8 @@ export interface LocalShowRouterOptions {
   actorLimits?: Partial<ShowActorLimits>;
   observer?: ShowActorObserver;
   idleMs?: number;
+  /** Receives every show's committed diffs (the gateway pushes offers and sold-out news from them). */
+  onCommitted?: DiffListener;
 }
 
 /** Hosts every show's actor in this process; activates on first use, passivates idle ones. */
@@ -62,6 +64,7 @@ export class LocalShowRouter implements ShowRouter {
         logger: this.options.logger,
         limits: this.options.actorLimits,
         observer: this.options.observer,
+        ...(this.options.onCommitted ? { onCommitted: this.options.onCommitted } : {}),
         onFenced: (fencedShowId) => this.actors.delete(fencedShowId),
       });
       this.actors.set(showId, actor);

@@ -19,6 +19,16 @@ export interface Claim {
   orderId: string | null;
   totalCents: number;
   split: boolean;
+  /** The waitlist entry this hold was offered to, or null for a hold the fan placed. */
+  offerFor: string | null;
+}
+
+export interface WaitlistEntry {
+  entryId: string;
+  userId: string;
+  partySize: number;
+  tier: number | null;
+  joinedAtMs: number;
 }
 
 export type HoldEnding = 'expired' | 'released' | 'voided';
@@ -43,6 +53,9 @@ export interface ShowState {
   readonly expiry: ExpiryHeap;
   /** Bounded memory of how recent holds ended (insertion order is eviction order). */
   readonly endedHolds: Map<string, HoldEnding>;
+  /** Fans waiting for returned seats, in join order (a Map keeps insertion order). */
+  readonly waitlist: Map<string, WaitlistEntry>;
+  readonly waitlistEntryByUser: Map<string, string>;
 }
 
 export function createShowState(inventory: Inventory): ShowState {
@@ -60,6 +73,8 @@ export function createShowState(inventory: Inventory): ShowState {
     activeHoldsByUser: new Map(),
     expiry: new ExpiryHeap(),
     endedHolds: new Map(),
+    waitlist: new Map(),
+    waitlistEntryByUser: new Map(),
   };
 }
 
@@ -116,6 +131,10 @@ export function checkStateInvariants(state: ShowState): void {
   }
   for (const [userId, count] of state.activeHoldsByUser) {
     assert(count > 0 && activeByUser.get(userId) === count, `user ${userId} has a stale active hold count`);
+  }
+  assert(state.waitlist.size === state.waitlistEntryByUser.size, 'waitlist index out of step');
+  for (const [entryId, entry] of state.waitlist) {
+    assert(state.waitlistEntryByUser.get(entry.userId) === entryId, `waitlist entry ${entryId} not indexed by its fan`);
   }
 }
 

@@ -4,7 +4,7 @@ import type { Inventory } from './inventory.js';
 import type { HoldStatus } from './messages.js';
 import { createShowState, type Claim, type HoldEnding, type ShowState } from './show-state.js';
 
-const formatVersion = 1;
+const formatVersion = 2;
 
 type ClaimTuple = [
   holdId: string,
@@ -17,6 +17,7 @@ type ClaimTuple = [
   orderId: string | null,
   totalCents: number,
   split: boolean,
+  offerFor: string | null,
 ];
 
 interface SnapshotBody {
@@ -30,7 +31,10 @@ interface SnapshotBody {
   poolSold: number[];
   claims: ClaimTuple[];
   endedHolds: [string, HoldEnding][];
+  waitlist: WaitlistTuple[];
 }
+
+type WaitlistTuple = [entryId: string, userId: string, partySize: number, tier: number | null, joinedAtMs: number];
 
 /** Encodes the state compactly; derived indexes (row counts, per-user counts, expiry heap) are rebuilt on decode. */
 export function encodeSnapshot(state: ShowState): Uint8Array {
@@ -45,8 +49,9 @@ export function encodeSnapshot(state: ShowState): Uint8Array {
     poolSold: Array.from(state.poolSold),
     claims: [...state.claims.values()].map((claim): ClaimTuple => [
       claim.holdId, claim.userId, claim.status, claim.seats, claim.pools, claim.expiresAtMs,
-      claim.extensionsUsed, claim.orderId, claim.totalCents, claim.split,
+      claim.extensionsUsed, claim.orderId, claim.totalCents, claim.split, claim.offerFor,
     ]),
+    waitlist: [...state.waitlist.values()].map((entry): WaitlistTuple => [entry.entryId, entry.userId, entry.partySize, entry.tier, entry.joinedAtMs]),
     endedHolds: [...state.endedHolds.entries()],
   };
   return pack(body);
@@ -67,8 +72,8 @@ export function decodeSnapshot(inventory: Inventory, data: Uint8Array): ShowStat
     for (let seat = start; seat < start + inventory.rowLength[row]!; seat += 1) if (state.seatStatus[seat] === 0) free += 1;
     state.rowFree[row] = free;
   }
-  for (const [holdId, userId, status, seats, pools, expiresAtMs, extensionsUsed, orderId, totalCents, split] of body.claims) {
-    const claim: Claim = { holdId, userId, status, seats, pools, expiresAtMs, extensionsUsed, orderId, totalCents, split };
+  for (const [holdId, userId, status, seats, pools, expiresAtMs, extensionsUsed, orderId, totalCents, split, offerFor] of body.claims) {
+    const claim: Claim = { holdId, userId, status, seats, pools, expiresAtMs, extensionsUsed, orderId, totalCents, split, offerFor: offerFor ?? null };
     state.claims.set(holdId, claim);
     if (status === 'sold') {
       assert(orderId !== null, `sold hold ${holdId} has no order`);
@@ -79,5 +84,9 @@ export function decodeSnapshot(inventory: Inventory, data: Uint8Array): ShowStat
     }
   }
   for (const [holdId, ending] of body.endedHolds) state.endedHolds.set(holdId, ending);
+  for (const [entryId, userId, partySize, tier, joinedAtMs] of body.waitlist ?? []) {
+    state.waitlist.set(entryId, { entryId, userId, partySize, tier, joinedAtMs });
+    state.waitlistEntryByUser.set(userId, entryId);
+  }
   return state;
 }

@@ -123,6 +123,7 @@ export function policyOf(show: CreateShow): ShowPolicy {
     maxExtensions: 1,
     extensionMs: limits.holdExtensionMsDefault,
     paymentWindowMs: limits.paymentWindowMsDefault,
+    offerTtlMs: limits.offerTtlMsDefault,
   };
 }
 

@@ -23,6 +23,7 @@ export const resultCodes = {
   seat_unavailable: { status: 409, title: 'Some requested seats are no longer available', retryable: false },
   pool_unavailable: { status: 409, title: 'Not enough places left in a pool', retryable: false },
   sold_out: { status: 409, title: 'Not enough seats left for best available', retryable: false },
+  seats_available: { status: 409, title: 'Seats for this party are on sale; hold them instead of waiting', retryable: false },
   hold_not_found: { status: 404, title: 'No such hold', retryable: false },
   hold_expired: { status: 410, title: 'The hold has expired', retryable: false },
   hold_not_active: { status: 409, title: 'The hold is not in a state that allows this', retryable: false },

@@ -20,6 +20,7 @@ export const defaultShowPolicy: ShowPolicy = {
   maxExtensions: 1,
   extensionMs: limits.holdExtensionMsDefault,
   paymentWindowMs: limits.paymentWindowMsDefault,
+  offerTtlMs: limits.offerTtlMsDefault,
 };
 
 const stadiumTiers: TierDefinition[] = [

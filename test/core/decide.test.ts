@@ -360,6 +360,7 @@ describe('decide: place_hold', () => {
         extensionsLeft: 2,
         orderId: null,
         split: false,
+        offer: false,
       },
     });
     for (const event of decision.events) evolve(show.state, event);

@@ -66,6 +66,7 @@ export const defaultPolicy: ShowPolicy = {
   maxExtensions: 2,
   extensionMs: 120_000,
   paymentWindowMs: 300_000,
+  offerTtlMs: 60_000,
   // The core tests exercise every other rule on small rows; orphan-seat tests switch it on.
   orphanSeatRule: false,
 };
