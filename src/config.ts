@@ -35,6 +35,13 @@ export interface Config {
   stripeWebhookSecret: string | undefined;
   /** Stripe API host override (`http://127.0.0.1:12111`) for a local stripe-mock or tests. */
   stripeApiBase: string | undefined;
+  outboxEnabled: boolean;
+  outboxWebhookUrl: string | undefined;
+  outboxWebhookSecret: string | undefined;
+  outboxWebhookTimeoutMs: number;
+  outboxPollMs: number;
+  outboxBatchSize: number;
+  outboxMaxAttempts: number;
   queueJoinBatchMax: number;
   workerId: string;
 }
@@ -53,6 +60,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (tokenSecret.length < 16) throw new Error('TOKEN_SECRET must be set (at least 16 characters) in production');
   const adminToken = env['ADMIN_TOKEN'] ?? (production ? '' : 'holdfast-admin');
   if (adminToken.length < 8) throw new Error('ADMIN_TOKEN must be set (at least 8 characters) in production');
+  if (env['OUTBOX_WEBHOOK_URL'] && (env['OUTBOX_WEBHOOK_SECRET'] ?? '').length < 16) throw new Error('OUTBOX_WEBHOOK_SECRET (at least 16 characters) must be set with OUTBOX_WEBHOOK_URL');
   return {
     port: integer(env, 'PORT', 3000),
     host: env['HOST'] ?? '0.0.0.0',
@@ -82,6 +90,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     stripeSecretKey: env['STRIPE_SECRET_KEY'] || undefined,
     stripeWebhookSecret: env['STRIPE_WEBHOOK_SECRET'] || undefined,
     stripeApiBase: env['STRIPE_API_BASE'] || undefined,
+    outboxEnabled: (env['OUTBOX_ENABLED'] ?? 'true') !== 'false',
+    outboxWebhookUrl: env['OUTBOX_WEBHOOK_URL'] || undefined,
+    outboxWebhookSecret: env['OUTBOX_WEBHOOK_SECRET'] || undefined,
+    outboxWebhookTimeoutMs: integer(env, 'OUTBOX_WEBHOOK_TIMEOUT_MS', 10_000, 100),
+    outboxPollMs: integer(env, 'OUTBOX_POLL_MS', 1_000, 10),
+    outboxBatchSize: integer(env, 'OUTBOX_BATCH_SIZE', 100, 1),
+    outboxMaxAttempts: integer(env, 'OUTBOX_MAX_ATTEMPTS', 10, 1),
     queueJoinBatchMax: integer(env, 'QUEUE_JOIN_BATCH_MAX', 2_000, 1),
     workerId: env['WORKER_ID'] ?? `worker-${process.pid}`,
   };

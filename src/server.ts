@@ -6,6 +6,13 @@ import { WaitingRoomService } from './admission/waiting-room.js';
 import { registerQueueRoutes } from './gateway/routes/queue-routes.js';
 import { registerOrderRoutes } from './gateway/routes/order-routes.js';
 import { OrderService } from './orders/order-service.js';
+import { WaitlistController } from './gateway/controllers/waitlist-controller.js';
+import { registerWaitlistRoutes } from './gateway/routes/waitlist-routes.js';
+import { OutboxRelay } from './outbox/outbox-relay.js';
+import { OutboxStore } from './outbox/outbox-store.js';
+import { outboxPrometheus } from './outbox/outbox-metrics.js';
+import { LogSink, WebhookSink, type OutboxSink } from './outbox/sinks.js';
+import { wakeFor } from './outbox/wake.js';
 import { TicketService } from './orders/ticket-service.js';
 import type { PaymentProvider } from './payments/payment-provider.js';
 import { createPaymentProvider } from './payments/provider-factory.js';
@@ -75,6 +82,7 @@ export async function startServer(config: Config, overrides: ServerOverrides = {
 
   const metrics = new Metrics();
   const definitions = new ShowDefinitionStore(db);
+  let sockets: SocketGateway | null = null;
   const router = new LocalShowRouter({
     ownerId: config.workerId,
     journal: new PostgresJournal(db),
@@ -84,13 +92,13 @@ export async function startServer(config: Config, overrides: ServerOverrides = {
     logger,
     observer: metrics.actorObserver(),
     actorLimits: { mailboxDepthMax: config.mailboxDepthMax, batchCommandsMax: config.batchCommandsMax },
+    onCommitted: (diff) => sockets?.notices.onCommitted(diff),
   });
   
   const rateLimits = new RateLimits({ perUserPerSecond: config.rateLimitPerUserPerSecond, perIpPerSecond: config.rateLimitPerIpPerSecond });
   const catalog = new CatalogService(db, { clock });
   const signer = new TokenSigner(config.tokenSecret);
   const sessions = new Sessions(signer, clock, config.sessionTtlMs, config.adminToken);
-  let sockets: SocketGateway | null = null;
   const room = new WaitingRoomService({
     store: new QueueStore(db),
     router,
@@ -137,17 +145,27 @@ export async function startServer(config: Config, overrides: ServerOverrides = {
   registerSessionRoutes(api, sessions);
   registerHoldRoutes(api, holds, sessions);
   registerQueueRoutes(api, { room, sessions, rateLimits });
+  const waitlist = new WaitlistController({ router, rateLimits });
+  registerWaitlistRoutes(api, waitlist, sessions);
   const httpIdempotency = new HttpIdempotency(db);
   registerCatalogRoutes(api, { catalog, router, sessions, idempotency: httpIdempotency });
   registerOrderRoutes(api, { orders: orderService, tickets, sessions, idempotency: httpIdempotency, rateLimits, clock });
   sockets = new SocketGateway({
-    app, router, holds, sessions, clock, logger, metrics, room, rateLimits,
+    app, router, holds, sessions, clock, logger, metrics, room, rateLimits, waitlist,
     diffTickMs: config.diffTickMs,
     parser: config.socketParser,
     eventsPerSecondMax: config.socketEventsPerSecondMax,
     watchedShowsPerSocketMax: config.watchedShowsPerSocketMax,
     frameBytesMax: config.httpBodyBytesMax,
   });
+  const sinks: OutboxSink[] = [new LogSink(logger.child({ component: 'outbox' }), { includePayload: false })];
+  if (config.outboxWebhookUrl) sinks.push(new WebhookSink({ url: config.outboxWebhookUrl, secret: config.outboxWebhookSecret!, timeoutMs: config.outboxWebhookTimeoutMs }));
+  const relay = new OutboxRelay({
+    db, sinks, logger, pollIntervalMs: config.outboxPollMs, batchSize: config.outboxBatchSize, maxAttempts: config.outboxMaxAttempts,
+    wake: config.outboxEnabled ? wakeFor(db, { ...(config.databaseUrl ? { connectionString: config.databaseUrl } : {}), logger }) : undefined,
+    observer: outboxPrometheus(metrics.registry, new OutboxStore(db)),
+  });
+  if (config.outboxEnabled) relay.start();
   const activeShowsTimer = setInterval(() => metrics.activeShows.set(router.activeShowCount), 5_000);
   activeShowsTimer.unref();
 
@@ -167,6 +185,7 @@ export async function startServer(config: Config, overrides: ServerOverrides = {
       uWS.us_listen_socket_close(listenSocket);
       room.close();
       clearInterval(reconcileTimer);
+      await relay.stop();
       await router.stopAll();
       await sockets?.close();
       if (ownsDb) await db.close();

@@ -127,9 +127,14 @@ export class ShowActor {
     if (this.phase === 'running') return Promise.resolve();
     if (this.activation === null) {
       this.phase = 'activating';
-      this.activation = this.load().finally(() => {
-        this.activation = null;
-      });
+      this.activation = this.load()
+        .catch((error: unknown) => {
+          this.failActivation(error);
+          throw error;
+        })
+        .finally(() => {
+          this.activation = null;
+        });
     }
     return this.activation;
   }
@@ -145,6 +150,7 @@ export class ShowActor {
       }
       this.inventory = new Inventory(definition);
     }
+    if ((this.phase as Phase) === 'stopped') return; // stop() came while the definition loaded
     const lease = await journal.acquireLease(showId, this.options.ownerId);
     const stored = await journal.readSnapshot(showId);
     const state = stored === null ? createShowState(this.inventory) : decodeSnapshot(this.inventory, stored.data);
@@ -165,7 +171,16 @@ export class ShowActor {
     // The cache may hold records of a batch that never committed: start it afresh, seeded with
     // the records whose keys made the last commit conflict.
     this.cache = new IdempotencyCache(this.limits.idempotencyCacheEntriesMax);
-    const records = await Promise.all(knownKeys.map((key) => journal.findIdempotencyRecord(showId, key)));
+    // Every key waiting in the mailbox may have been decided before: load them all, the next
+    // batch's keys and the conflicting keys last so that a small cache keeps those.
+    const waiting = [...this.mailbox.slice(this.limits.batchCommandsMax), ...this.mailbox.slice(0, this.limits.batchCommandsMax)];
+    const ordered = [...waiting.flatMap((pending) => (pending.envelope.scopedKey === undefined ? [] : [pending.envelope.scopedKey])), ...knownKeys];
+    const keys = [...new Set([...ordered].reverse())].reverse();
+    const records = await Promise.all(keys.map((key) => journal.findIdempotencyRecord(showId, key)));
+    if ((this.phase as Phase) === 'stopped') {
+      await journal.releaseLease(showId, lease.epoch);
+      return;
+    }
     for (const record of records) if (record !== null) this.cache.set(record);
     this.phase = 'running';
     this.lastActivityMs = this.options.clock.nowMs();
@@ -173,6 +188,7 @@ export class ShowActor {
     this.options.observer?.recovered?.(showId, 'activation', Date.now() - startedMs);
     this.scheduleExpiryTimer();
     this.drain();
+    this.runCommittedReaders();
   }
 
   /** Queues a command; resolves with its reply once the decision is durable. Never rejects. */
@@ -186,7 +202,7 @@ export class ShowActor {
     return new Promise<ShowReply>((resolve) => {
       this.mailbox.push({ envelope, resolve });
       if (this.phase === 'idle') {
-        this.activate().catch((error: unknown) => this.failActivation(error));
+        this.activate().catch(() => undefined);
       } else {
         this.drain();
       }
@@ -206,7 +222,7 @@ export class ShowActor {
       if (this.phase === 'running' && !this.committing) run();
       else {
         this.committedReaders.push(run);
-        if (this.phase === 'idle') this.activate().catch((error: unknown) => this.failActivation(error));
+        if (this.phase === 'idle') this.activate().catch(() => undefined);
       }
     });
   }
@@ -235,6 +251,7 @@ export class ShowActor {
     this.phase = 'stopped';
     this.clearExpiryTimer();
     while (this.committing) await new Promise<void>((resolve) => this.committedReaders.push(resolve));
+    while (this.activation !== null) await this.activation.catch(() => undefined);
     this.failPending(this.mailbox.splice(0), 'not_owner', `show ${this.showId} moved or stopped; retry`);
     if (wasRunning) await this.options.journal.releaseLease(this.showId, this.epoch).catch(() => undefined);
     this.options.logger.info({ showId: this.showId, epoch: this.epoch }, 'show actor stopped');
@@ -330,11 +347,19 @@ export class ShowActor {
 
   private commitFailed(batch: PendingCommand[], error: unknown): void {
     this.committing = false;
+    if (this.phase === 'stopped') {
+      // stop() is waiting for this commit: never recover (that would take the lease back).
+      this.failPending(batch, error instanceof FencedError ? 'not_owner' : 'commit_failed', 'the show stopped; retry');
+      this.state = null;
+      this.runCommittedReaders();
+      return;
+    }
     if (error instanceof FencedError) {
       this.phase = 'fenced';
       this.clearExpiryTimer();
       this.options.logger.warn({ showId: this.showId, epoch: this.epoch }, 'show actor fenced: another process owns the show');
       this.failPending([...batch, ...this.mailbox.splice(0)], 'not_owner', `show ${this.showId} moved; retry`);
+      this.state = null; // it holds the refused batch: no reader may see it
       this.runCommittedReaders();
       this.options.onFenced?.(this.showId);
       return;
@@ -365,7 +390,7 @@ export class ShowActor {
       .catch((error: unknown) => {
         if (error instanceof FencedError) return;
         this.options.logger.error({ err: error, showId: this.showId }, 'recovery failed; will retry on the next command');
-        this.phase = 'idle';
+        if (this.phase !== 'stopped') this.phase = 'idle';
         this.failPending(this.mailbox.splice(0), 'commit_failed', 'the show is recovering; retry');
       })
       .finally(() => {

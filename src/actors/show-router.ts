@@ -39,6 +39,8 @@ export interface LocalShowRouterOptions {
 /** Hosts every show's actor in this process; activates on first use, passivates idle ones. */
 export class LocalShowRouter implements ShowRouter {
   private readonly actors = new Map<string, ShowActor>();
+  /** Shows another process took over (our commit was fenced): never re-taken here on our own. */
+  private readonly ownedElsewhere = new Set<string>();
   private readonly passivationTimer: NodeJS.Timeout;
 
   constructor(private readonly options: LocalShowRouterOptions) {
@@ -65,14 +67,23 @@ export class LocalShowRouter implements ShowRouter {
         limits: this.options.actorLimits,
         observer: this.options.observer,
         ...(this.options.onCommitted ? { onCommitted: this.options.onCommitted } : {}),
-        onFenced: (fencedShowId) => this.actors.delete(fencedShowId),
+        onFenced: (fencedShowId) => {
+          this.actors.delete(fencedShowId);
+          this.ownedElsewhere.add(fencedShowId);
+        },
       });
       this.actors.set(showId, actor);
     }
     return actor;
   }
 
+  /** Lets this process take a show again after another owner had it (an ops move back). */
+  allowOwnership(showId: string): void {
+    this.ownedElsewhere.delete(showId);
+  }
+
   async submit(showId: string, envelope: CommandEnvelope): Promise<ShowReply> {
+    if (this.ownedElsewhere.has(showId)) return { ok: false, code: 'not_owner', detail: `show ${showId} is served by another process` };
     const reply = await this.actorOf(showId).submit(envelope);
     if (!reply.ok && reply.code === 'not_found') this.actors.delete(showId);
     return reply;

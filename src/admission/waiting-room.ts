@@ -47,6 +47,7 @@ export interface ServingUpdate {
   ratePerS: number;
   preCount: number;
   paused: boolean;
+  soldOut: boolean;
   onSaleAtMs: number;
 }
 
@@ -290,8 +291,11 @@ export class WaitingRoomService implements AdmissionGate {
     const elapsedMs = Math.max(0, nowMs - room.lastTickMs);
     room.lastTickMs = nowMs;
     const before = room.counters.serving;
-    if (!room.counters.paused && nowMs >= room.settings.onSaleAtMs) {
-      const availability = room.settings.mode === 'adaptive' ? await this.options.router.availability(showId) : null;
+    const onSale = nowMs >= room.settings.onSaleAtMs;
+    const availability = onSale ? await this.options.router.availability(showId) : null;
+    // Sold out (every item sold or held): admitting more fans would only make them wait at an empty shop.
+    const soldOut = availability !== null && availability.itemsAvailable === 0;
+    if (!room.counters.paused && onSale && !soldOut) {
       const issued = room.counters.preCount + room.counters.postCount;
       room.counters = {
         ...room.counters,
@@ -323,6 +327,7 @@ export class WaitingRoomService implements AdmissionGate {
       ratePerS: room.counters.paused ? 0 : Math.round(room.measuredRatePerS * 10) / 10,
       preCount: room.counters.preCount,
       paused: room.counters.paused,
+      soldOut,
       onSaleAtMs: room.settings.onSaleAtMs,
     });
   }

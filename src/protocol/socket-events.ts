@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import type { Problem } from './api-error.js';
 import type { QueueStatusResponse } from './queue-schemas.js';
+import type { WaitlistEntryResponse } from './waitlist-schemas.js';
 import type { HoldRequestBody, HoldResponse } from './hold-schemas.js';
 
 /** A socket ack: the REST reply's body on success, the same problem document on failure. */
@@ -43,6 +44,8 @@ export interface QueueServingMessage {
   serving: number;
   rate: number;
   paused: boolean;
+  /** Admission stops while the show is sold out and resumes when inventory comes back. */
+  sold_out: boolean;
   server_time_ms: number;
 }
 
@@ -61,6 +64,25 @@ export interface QueueJoinRequest {
   pow_nonce?: string;
 }
 
+/** A waitlist offer: a hold made for this fan; buy it (POST /v1/orders) before expires_at_ms. */
+export interface WaitlistOfferMessage {
+  hold_id: string;
+  show_id: string;
+  seat_ids: string[];
+  total_cents: number;
+  currency: string;
+  expires_at_ms: number;
+  server_time_ms: number;
+}
+
+/** Sent to watchers and the waiting room when a show sells out or inventory comes back. */
+export interface ShowStatusMessage {
+  show_id: string;
+  sold_out: boolean;
+  items_available: number;
+  version: number;
+}
+
 export interface ClientToServerEvents {
   'show:watch': (payload: { show_id: string }, ack: (result: Ack<SeatMapSnapshotMessage>) => void) => void;
   'show:unwatch': (payload: { show_id: string }, ack: (result: Ack<{ show_id: string }>) => void) => void;
@@ -68,15 +90,19 @@ export interface ClientToServerEvents {
   release: (payload: { hold_id: string; idempotency_key?: string }, ack: (result: Ack<HoldResponse>) => void) => void;
   extend: (payload: { hold_id: string; idempotency_key: string }, ack: (result: Ack<HoldResponse>) => void) => void;
   'queue:join': (payload: QueueJoinRequest, ack: (result: Ack<QueueStatusMessage>) => void) => void;
+  'waitlist:join': (payload: { show_id: string; idempotency_key: string; party_size: number; tier?: string }, ack: (result: Ack<WaitlistEntryResponse>) => void) => void;
 }
 
 export interface ServerToClientEvents {
   'seatmap:diff': (diff: SeatMapDiffMessage) => void;
   'queue:serving': (message: QueueServingMessage) => void;
   'queue:admitted': (message: QueueAdmittedMessage) => void;
+  'waitlist:offer': (message: WaitlistOfferMessage) => void;
+  'show:status': (message: ShowStatusMessage) => void;
 }
 
 export type QueueStatusMessage = z.output<typeof QueueStatusResponse>;
 
 export const showRoom = (showId: string): string => `show:${showId}`;
 export const queueRoom = (showId: string): string => `queue:${showId}`;
+export const userRoom = (userId: string): string => `user:${userId}`;

@@ -43,7 +43,7 @@ export class QueueFanout {
   }
 
   async onServing(update: ServingUpdate): Promise<void> {
-    this.broadcast(update.showId, { show_id: update.showId, serving: update.serving, rate: update.ratePerS, paused: update.paused, server_time_ms: Date.now() });
+    this.broadcast(update.showId, { show_id: update.showId, serving: update.serving, rate: update.ratePerS, paused: update.paused, sold_out: update.soldOut, server_time_ms: Date.now() });
     const list = this.waiting.get(update.showId);
     if (list === undefined) return;
     if (list.some((waiter) => waiter.number === null)) {

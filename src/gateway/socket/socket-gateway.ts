@@ -5,7 +5,7 @@ import type { ShowRouter } from '../../actors/show-router.js';
 import { ApiError, problemOf } from '../../protocol/api-error.js';
 import { HoldIdParam, ShowIdParam } from '../../protocol/hold-schemas.js';
 import * as msgpackParser from '../../protocol/msgpack-parser.js';
-import { queueRoom, showRoom, type Ack, type QueueStatusMessage, type ClientToServerEvents, type SeatMapSnapshotMessage, type ServerToClientEvents } from '../../protocol/socket-events.js';
+import { queueRoom, showRoom, userRoom, type Ack, type QueueStatusMessage, type ClientToServerEvents, type SeatMapSnapshotMessage, type ServerToClientEvents } from '../../protocol/socket-events.js';
 import { parseInput } from '../../protocol/validate.js';
 import type { Clock } from '../../shared/clock.js';
 import type { Logger } from '../../shared/logger.js';
@@ -17,6 +17,8 @@ import type { WaitingRoomService } from '../../admission/waiting-room.js';
 import { renderQueueStatus } from '../routes/queue-routes.js';
 import { requireUser } from '../auth/sessions.js';
 import type { RateLimits } from '../rate-limits.js';
+import type { WaitlistController } from '../controllers/waitlist-controller.js';
+import { ShowNotices } from '../live/show-notices.js';
 import type { Metrics } from '../metrics.js';
 
 export interface SocketGatewayOptions {
@@ -33,6 +35,7 @@ export interface SocketGatewayOptions {
   frameBytesMax: number;
   room: WaitingRoomService;
   rateLimits: RateLimits;
+  waitlist: WaitlistController;
   /** 'msgpack' (default) or socket.io's JSON parser, for clients that cannot load ours. */
   parser?: 'msgpack' | 'json';
 }
@@ -55,6 +58,7 @@ const QueueJoinPayload = z.strictObject({
   pow_challenge: z.string().max(1024).optional(),
   pow_nonce: z.string().max(64).optional(),
 });
+const WaitlistJoinPayload = z.strictObject({ show_id: ShowIdParam, idempotency_key: z.string(), party_size: z.unknown(), tier: z.unknown().optional() });
 const HoldEnvelopePayload = z.looseObject({ show_id: z.unknown(), idempotency_key: z.unknown(), admission_token: z.string().max(4096).optional() });
 
 /**
@@ -66,6 +70,7 @@ export class SocketGateway {
   readonly io: Server<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
   readonly fanout: SeatMapFanout;
   readonly queueFanout: QueueFanout;
+  readonly notices: ShowNotices;
 
   constructor(private readonly options: SocketGatewayOptions) {
     this.io = new Server({
@@ -78,7 +83,12 @@ export class SocketGateway {
       serveClient: false,
       cors: { origin: true, credentials: false },
     });
-    this.io.attachApp(options.app);
+    // A slow watcher may buffer this much before uWS skips publishes to it (it then resyncs on the version gap).
+    this.io.attachApp(options.app, { maxBackpressure: 4 * 1024 * 1024 } as Parameters<typeof this.io.attachApp>[1]);
+    this.notices = new ShowNotices(
+      (userId, offer) => this.io.to(userRoom(userId)).emit('waitlist:offer', offer),
+      (showId, status) => this.io.to([showRoom(showId), queueRoom(showId)]).emit('show:status', status),
+    );
     this.fanout = new SeatMapFanout(
       options.router,
       (message) => {
@@ -120,6 +130,11 @@ export class SocketGateway {
       this.queueFanout.removeSocket(socket.id);
     });
     this.handle(socket, 'queue:join', (payload) => this.joinQueue(socket, payload));
+    this.handle(socket, 'waitlist:join', async (payload) => {
+      const { show_id: showId, idempotency_key: key, ...body } = parseInput(WaitlistJoinPayload, payload, 'waitlist:join payload');
+      return (await this.options.waitlist.join(socket.data.caller, showId, body, key)).body;
+    });
+    if (socket.data.caller.kind === 'user') void socket.join(userRoom(socket.data.caller.userId));
     this.handle(socket, 'show:watch', (payload) => this.watch(socket, payload));
     this.handle(socket, 'show:unwatch', async (payload) => {
       const { show_id: showId } = parseInput(WatchPayload, payload, 'show:unwatch payload');

@@ -112,9 +112,13 @@ begin
     insert into sold_seats (show_id, seat_id, order_id) select p_show, s, o from unnest(p_sold_seats, p_sold_orders) as t(s, o);
   end if;
   if cardinality(p_pool_ids) > 0 then
+    -- The check constraint applies to the proposed insert row too: insert 0, then add the delta.
     insert into pool_sales (show_id, pool_id, sold, capacity)
-    select p_show, pid, sum(d), max(c) from unnest(p_pool_ids, p_pool_deltas, p_pool_capacities) as t(pid, d, c) group by pid
-    on conflict (show_id, pool_id) do update set sold = pool_sales.sold + excluded.sold;
+    select p_show, pid, 0, max(c) from unnest(p_pool_ids, p_pool_capacities) as t(pid, c) group by pid
+    on conflict (show_id, pool_id) do nothing;
+    update pool_sales set sold = pool_sales.sold + d.delta
+    from (select pid, sum(d) as delta from unnest(p_pool_ids, p_pool_deltas) as t(pid, d) group by pid) as d
+    where pool_sales.show_id = p_show and pool_sales.pool_id = d.pid;
   end if;
   if cardinality(p_outbox_topics) > 0 then
     insert into outbox (show_id, topic, payload) select p_show, t, p::jsonb from unnest(p_outbox_topics, p_outbox_payloads) as x(t, p);
