@@ -132,6 +132,7 @@ export async function startServer(config: Config, overrides: ServerOverrides = {
   const http = new HttpLayer(app, {
     logger,
     bodyBytesMax: config.httpBodyBytesMax,
+    trustProxy: config.trustProxy,
     onResponse: (request, status, durationMs) => {
       metrics.httpRequests.inc({ method: request.method, route: request.route, status: String(status) });
       metrics.httpDuration.observe({ method: request.method, route: request.route }, durationMs / 1000);

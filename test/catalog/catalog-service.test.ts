@@ -131,6 +131,7 @@ for (const kind of databaseKinds) {
         maxExtensions: 1,
         extensionMs: 120_000,
         paymentWindowMs: 600_000,
+        offerTtlMs: 120_000,
       });
       expect(definition?.pools).toEqual([{ id: 'pit', name: 'Pit', kind: 'ga', capacity: 300, priceCents: 5_000 }]);
     });

@@ -31,6 +31,8 @@ export type HttpHandler = (request: HttpRequest) => Promise<HttpResponse> | Http
 export interface HttpLayerOptions {
   logger: Logger;
   bodyBytesMax: number;
+  /** Take the client address from X-Forwarded-For (only behind a proxy that sets it). */
+  trustProxy?: boolean;
   onResponse?: (request: Pick<HttpRequest, 'method' | 'route'>, status: number, durationMs: number) => void;
 }
 
@@ -81,7 +83,8 @@ export class HttpLayer {
     const url = req.getUrl();
     const query = new URLSearchParams(req.getQuery() ?? '');
     const forwarded = headers['x-forwarded-for'];
-    const ip = forwarded ? forwarded.split(',')[0]!.trim() : Buffer.from(res.getRemoteAddressAsText()).toString();
+    // Without a trusted proxy the header is the client's own claim: never let it pick its rate-limit bucket.
+    const ip = this.options.trustProxy && forwarded ? forwarded.split(',').at(-1)!.trim() : Buffer.from(res.getRemoteAddressAsText()).toString();
     const finish = (response: HttpResponse): void => {
       if (state.aborted) return;
       this.write(res, response);

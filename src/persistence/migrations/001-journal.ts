@@ -39,7 +39,8 @@ create table idempotency_keys (
   show_id text not null,
   scoped_key text not null,
   fingerprint text not null,
-  reply jsonb not null,
+  -- The reply as the client got it, stored as text: it is only ever read back whole.
+  reply text not null,
   created_at timestamptz not null default now(),
   primary key (show_id, scoped_key)
 );
@@ -84,6 +85,7 @@ create function holdfast_append_batch(
 ) returns void language plpgsql as $$
 declare
   v_conflicts text[];
+  v_inserted integer;
 begin
   update show_leases set version = p_to where show_id = p_show and epoch = p_epoch and version = p_from;
   if not found then
@@ -94,15 +96,15 @@ begin
     insert into journal (show_id, from_version, to_version, epoch, events) values (p_show, p_from, p_to, p_epoch, p_events);
   end if;
   if cardinality(p_idem_keys) > 0 then
-    with inserted as (
-      insert into idempotency_keys (show_id, scoped_key, fingerprint, reply)
-      select p_show, k, f, r::jsonb from unnest(p_idem_keys, p_idem_fingerprints, p_idem_replies) as t(k, f, r)
-      on conflict do nothing
-      returning scoped_key
-    )
-    select array_agg(k) into v_conflicts from (select unnest(p_idem_keys) as k except select scoped_key from inserted) as c;
-    if v_conflicts is not null then
-      raise exception 'holdfast: idempotency keys already recorded' using errcode = 'HF002', detail = array_to_json(v_conflicts)::text;
+    insert into idempotency_keys (show_id, scoped_key, fingerprint, reply)
+    select p_show, k, f, r from unnest(p_idem_keys, p_idem_fingerprints, p_idem_replies) as t(k, f, r)
+    on conflict do nothing;
+    get diagnostics v_inserted = row_count;
+    if v_inserted < cardinality(p_idem_keys) then
+      -- Rare: name the keys recorded before this batch (rows this batch inserted have our xmin).
+      select array_agg(scoped_key) into v_conflicts from idempotency_keys
+      where show_id = p_show and scoped_key = any (p_idem_keys) and xmin::text::bigint <> txid_current() % 4294967296;
+      raise exception 'holdfast: idempotency keys already recorded' using errcode = 'HF002', detail = coalesce(array_to_json(v_conflicts)::text, '[]');
     end if;
   end if;
   if cardinality(p_unsold_seats) > 0 then
