@@ -1,6 +1,6 @@
 import QRCode from 'qrcode';
 import { ApiError } from '../protocol/api-error.js';
-import type { SqlDatabase } from '../persistence/database.js';
+import type { SqlDatabase, SqlExecutor } from '../persistence/database.js';
 import type { TokenSigner } from '../shared/signed-tokens.js';
 import { toTicket, type TicketRecord } from './order-store.js';
 
@@ -40,6 +40,50 @@ export class TicketService {
 
   async qrSvg(ticket: TicketRecord): Promise<string> {
     return QRCode.toString(this.tokenOf(ticket), { type: 'svg', errorCorrectionLevel: 'M', margin: 2 });
+  }
+
+  /**
+   * Gives a valid ticket to another fan: a new token version is issued, so the old token (and
+   * any screenshot of its QR code) stops verifying; the history keeps both.
+   */
+  async transfer(ticketId: string, fromUserId: string, toUserId: string): Promise<TicketRecord> {
+    if (toUserId === fromUserId) throw new ApiError('validation_failed', 'the ticket is already yours');
+    return this.db.transaction(async (tx) => {
+      const { rows } = await tx.query<Parameters<typeof toTicket>[0]>(
+        `update tickets set holder_user_id = $3, token_version = token_version + 1 where id = $1 and holder_user_id = $2 and status = 'valid'
+         returning id, order_id, show_id, seat_id, pool_id, unit, holder_user_id, status, token_version, used_at`,
+        [ticketId, fromUserId, toUserId],
+      );
+      const ticket = rows[0];
+      if (ticket === undefined) {
+        const current = await this.byIdWith(tx, ticketId);
+        if (current === null || current.holderUserId !== fromUserId) throw new ApiError('not_found', 'no such ticket of yours');
+        throw new ApiError('ticket_invalid', `a ${current.status} ticket cannot be transferred`);
+      }
+      const record = toTicket(ticket);
+      await tx.query(
+        'insert into ticket_transfers (ticket_id, from_user_id, to_user_id, old_token_version, new_token_version) values ($1, $2, $3, $4, $5)',
+        [ticketId, fromUserId, toUserId, record.tokenVersion - 1, record.tokenVersion],
+      );
+      await tx.query(`insert into outbox (show_id, topic, payload) values ($1, 'TicketTransferred', $2::jsonb)`, [record.showId, JSON.stringify({ ticketId, fromUserId, toUserId })]);
+      return record;
+    });
+  }
+
+  async history(ticketId: string): Promise<{ fromUserId: string; toUserId: string; atMs: number }[]> {
+    const { rows } = await this.db.query<{ from_user_id: string; to_user_id: string; transferred_at: Date | string }>(
+      'select from_user_id, to_user_id, transferred_at from ticket_transfers where ticket_id = $1 order by id',
+      [ticketId],
+    );
+    return rows.map((row) => ({ fromUserId: row.from_user_id, toUserId: row.to_user_id, atMs: new Date(row.transferred_at).getTime() }));
+  }
+
+  private async byIdWith(executor: SqlExecutor, ticketId: string): Promise<TicketRecord | null> {
+    const { rows } = await executor.query<Parameters<typeof toTicket>[0]>(
+      'select id, order_id, show_id, seat_id, pool_id, unit, holder_user_id, status, token_version, used_at from tickets where id = $1',
+      [ticketId],
+    );
+    return rows[0] ? toTicket(rows[0]) : null;
   }
 
   /** Check-in scan. Atomic: two gates scanning one ticket at once admit one person. */

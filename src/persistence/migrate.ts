@@ -4,6 +4,7 @@ import { catalogSchema } from './migrations/002-catalog.js';
 import { httpIdempotencySchema } from './migrations/003-http-idempotency.js';
 import { waitingRoomSchema } from './migrations/004-waiting-room.js';
 import { ordersSchema } from './migrations/005-orders.js';
+import { ticketTransfersSchema } from './migrations/007-ticket-transfers.js';
 import { outboxDeliverySchema } from './migrations/006-outbox-delivery.js';
 
 export interface Migration {
@@ -20,6 +21,7 @@ export const migrations: Migration[] = [
   { version: 4, name: 'waiting room', sql: waitingRoomSchema },
   { version: 5, name: 'orders', sql: ordersSchema },
   { version: 6, name: 'outbox delivery', sql: outboxDeliverySchema },
+  { version: 7, name: 'ticket transfers', sql: ticketTransfersSchema },
 ];
 
 const migrationLockKey = 741_300_001;

@@ -46,3 +46,12 @@ export const OrderListResponse = z.object({ items: z.array(OrderResponse), next_
 
 export const VerifyTicketRequest = z.strictObject({ token: z.string().min(10).max(2048) });
 export const VerifyTicketResponse = z.object({ result: z.literal('valid'), ticket_id: z.string(), show_id: z.string(), seat_id: z.string().nullable(), pool_id: z.string().nullable() });
+
+export const TransferTicketRequest = z.strictObject({
+  to_user_id: z.string().min(3).max(64).regex(/^[A-Za-z0-9_@.-]+$/).describe('The fan who receives the ticket'),
+});
+export const TransferTicketResponse = z.object({
+  ticket_id: z.string(),
+  holder_user_id: z.string(),
+  history: z.array(z.object({ from_user_id: z.string(), to_user_id: z.string(), at_ms: z.number().int() })),
+});

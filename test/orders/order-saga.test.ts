@@ -198,5 +198,22 @@ for (const kind of databaseKinds) {
       const history = await call('GET', '/v1/me/orders', fan);
       expect((history.body['items'] as OrderBody[]).map((item) => item.order_id)).toContain(order.order_id);
     });
+
+    it('transfers a ticket: the new holder gets a new token, the old token stops verifying, the history keeps both', async () => {
+      const giver = await session('ticket-giver');
+      const order = await holdAndOrder(giver, ['302:4:1']);
+      const paid = await call('POST', `/v1/payments/${order.payment.id}/confirm`, giver, { card_number: card.ok });
+      const ticket = (paid.body['order'] as OrderBody).tickets[0]!;
+      const transferred = await call('POST', `/v1/tickets/${ticket.ticket_id}/transfer`, giver, { to_user_id: 'ticket-taker' });
+      expect(transferred.body).toMatchObject({ holder_user_id: 'ticket-taker', history: [{ from_user_id: 'ticket-giver', to_user_id: 'ticket-taker' }] });
+      expect((await call('GET', `/v1/tickets/${ticket.ticket_id}`, giver)).status).toBe(404);
+      const taker = await session('ticket-taker');
+      const theirs = (await call('GET', `/v1/tickets/${ticket.ticket_id}`, taker)).body as unknown as OrderBody['tickets'][number];
+      expect(theirs.token).not.toBe(ticket.token);
+      const scan = (token: string) => call('POST', '/v1/tickets/verify', config.adminToken, { token }, null);
+      expect((await scan(ticket.token)).body).toMatchObject({ code: 'ticket_invalid' });
+      expect((await scan(theirs.token)).body).toMatchObject({ result: 'valid' });
+      expect((await call('POST', `/v1/tickets/${ticket.ticket_id}/transfer`, taker, { to_user_id: 'someone-else' })).body).toMatchObject({ code: 'ticket_invalid' });
+    });
   });
 }

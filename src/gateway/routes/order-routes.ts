@@ -3,7 +3,7 @@ import type { OrderService } from '../../orders/order-service.js';
 import type { OrderRecord, TicketRecord } from '../../orders/order-store.js';
 import type { TicketService } from '../../orders/ticket-service.js';
 import { ApiError } from '../../protocol/api-error.js';
-import { ConfirmPaymentRequest, ConfirmPaymentResponse, CreateOrderRequest, OrderListResponse, OrderResponse, TicketView, VerifyTicketRequest, VerifyTicketResponse } from '../../protocol/order-schemas.js';
+import { ConfirmPaymentRequest, ConfirmPaymentResponse, CreateOrderRequest, OrderListResponse, OrderResponse, TicketView, TransferTicketRequest, TransferTicketResponse, VerifyTicketRequest, VerifyTicketResponse } from '../../protocol/order-schemas.js';
 import { parseInput } from '../../protocol/validate.js';
 import type { Clock } from '../../shared/clock.js';
 import { requireAdmin, requireUser, type Sessions } from '../auth/sessions.js';
@@ -117,6 +117,24 @@ export function registerOrderRoutes(api: Api, deps: OrderRouteDeps): void {
   api.route(
     { method: 'get', path: '/v1/tickets/{id}/qr.svg', tag: 'tickets', auth: 'user', status: 200, summary: 'The ticket QR code as SVG', contentType: 'image/svg+xml', errors: ['unauthorized', 'not_found'] },
     async (request) => ({ status: 200, headers: { 'content-type': 'image/svg+xml', 'cache-control': 'private, no-store' }, body: await tickets.qrSvg(await ownTicket(request)) }),
+  );
+  api.route(
+    {
+      method: 'post', path: '/v1/tickets/{id}/transfer', tag: 'tickets', auth: 'user', idempotencyKey: 'required', status: 200,
+      summary: 'Give a ticket to another fan: a new token is issued and the old one stops verifying', body: TransferTicketRequest,
+      response: TransferTicketResponse, errors: ['unauthorized', 'not_found', 'ticket_invalid', 'idempotency_key_missing', 'idempotency_key_reused'],
+    },
+    async (request) => {
+      const userId = requireUser(sessions.authenticate(request.headers['authorization']));
+      const ticketId = parseInput(IdParam, request.params['id'], 'ticket id');
+      const body = parseInput(TransferTicketRequest, request.body, 'transfer');
+      await rateLimits.checkUser(userId);
+      return idempotency.run(userId, 'transfer_ticket', request, async () => {
+        const ticket = await tickets.transfer(ticketId, userId, body.to_user_id);
+        const history = await tickets.history(ticketId);
+        return { status: 200, body: { ticket_id: ticket.id, holder_user_id: ticket.holderUserId, history: history.map((entry) => ({ from_user_id: entry.fromUserId, to_user_id: entry.toUserId, at_ms: entry.atMs })) } };
+      });
+    },
   );
   api.route(
     {
