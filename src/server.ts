@@ -129,10 +129,12 @@ export async function startServer(config: Config, overrides: ServerOverrides = {
   reconcileTimer.unref();
 
   const app = uWS.App();
+  let shuttingDown = false;
   const http = new HttpLayer(app, {
     logger,
     bodyBytesMax: config.httpBodyBytesMax,
     trustProxy: config.trustProxy,
+    isClosing: () => shuttingDown,
     onResponse: (request, status, durationMs) => {
       metrics.httpRequests.inc({ method: request.method, route: request.route, status: String(status) });
       metrics.httpDuration.observe({ method: request.method, route: request.route }, durationMs / 1000);
@@ -141,7 +143,6 @@ export async function startServer(config: Config, overrides: ServerOverrides = {
   const api = new Api(http, async (request) => {
     if (request.route.startsWith('/v1/')) await rateLimits.checkIp(request.ip);
   });
-  let shuttingDown = false;
   registerSystemRoutes(api, { db, metrics, isShuttingDown: () => shuttingDown, openApi: () => api.openApiDocument({ title: 'Holdfast', version: '0.1.0' }), workerId: config.workerId });
   registerSessionRoutes(api, sessions);
   registerHoldRoutes(api, holds, sessions);
@@ -167,6 +168,7 @@ export async function startServer(config: Config, overrides: ServerOverrides = {
     observer: outboxPrometheus(metrics.registry, new OutboxStore(db)),
   });
   if (config.outboxEnabled) relay.start();
+  http.fallback();
   const activeShowsTimer = setInterval(() => metrics.activeShows.set(router.activeShowCount), 5_000);
   activeShowsTimer.unref();
 

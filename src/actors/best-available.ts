@@ -14,26 +14,30 @@ export interface BestAvailablePick {
  * adjacent free seats of the tier wins; failing that, the party is split over the best rows.
  * Under the orphan-seat rule no pick ever strands a single seat.
  */
-export function pickBestAvailable(state: ShowState, quantity: number, tierIndex: number | null): BestAvailablePick | null {
+export function pickBestAvailable(state: ShowState, quantity: number, tierIndex: number | null, eligible: SeatFilter = anySeat): BestAvailablePick | null {
   const tiers = tierIndex === null ? state.inventory.tiersByPrice : [tierIndex];
   for (const tier of tiers) {
-    const adjacent = findAdjacentRun(state, quantity, tier);
+    const adjacent = findAdjacentRun(state, quantity, tier, eligible);
     if (adjacent !== null) return { seats: adjacent, split: false };
-    const scattered = collectFreeSeats(state, quantity, tier);
+    const scattered = collectFreeSeats(state, quantity, tier, eligible);
     if (scattered !== null) return { seats: scattered, split: true };
   }
   return null;
 }
 
-/** Maximal runs of free seats of `tier` in `row`, as [first, last] seat indices. */
-function freeRunsOfTier(state: ShowState, row: number, tier: number): [number, number][] {
+/** Which seats this caller may hold (presale channels restrict some). */
+export type SeatFilter = (seat: number) => boolean;
+const anySeat: SeatFilter = () => true;
+
+/** Maximal runs of free seats of `tier` in `row` that the caller may hold, as [first, last] seat indices. */
+function freeRunsOfTier(state: ShowState, row: number, tier: number, eligible: SeatFilter): [number, number][] {
   const { inventory } = state;
   const runs: [number, number][] = [];
   const start = inventory.rowStart[row]!;
   const end = start + inventory.rowLength[row]!;
   let runStart = -1;
   for (let seat = start; seat <= end; seat += 1) {
-    const usable = seat < end && state.seatStatus[seat] === seatStatus.free && inventory.seatTier[seat] === tier;
+    const usable = seat < end && state.seatStatus[seat] === seatStatus.free && inventory.seatTier[seat] === tier && eligible(seat);
     if (usable && runStart === -1) runStart = seat;
     if (!usable && runStart !== -1) {
       runs.push([runStart, seat - 1]);
@@ -57,11 +61,11 @@ function placeInRun(state: ShowState, first: number, last: number, count: number
   return null;
 }
 
-function findAdjacentRun(state: ShowState, quantity: number, tier: number): number[] | null {
+function findAdjacentRun(state: ShowState, quantity: number, tier: number, eligible: SeatFilter): number[] | null {
   const ruleOn = orphanRuleApplies(state);
   for (const row of state.inventory.tierRows[tier]!) {
     if (state.rowFree[row]! < quantity) continue;
-    for (const [first, last] of freeRunsOfTier(state, row, tier)) {
+    for (const [first, last] of freeRunsOfTier(state, row, tier, eligible)) {
       const seats = placeInRun(state, first, last, quantity, ruleOn);
       if (seats !== null) return seats;
     }
@@ -70,13 +74,13 @@ function findAdjacentRun(state: ShowState, quantity: number, tier: number): numb
 }
 
 /** The party split over the best rows, in the largest pieces each run allows without stranding a seat. */
-function collectFreeSeats(state: ShowState, quantity: number, tier: number): number[] | null {
+function collectFreeSeats(state: ShowState, quantity: number, tier: number, eligible: SeatFilter): number[] | null {
   const ruleOn = orphanRuleApplies(state);
   const seats: number[] = [];
   for (const row of state.inventory.tierRows[tier]!) {
     if (seats.length >= quantity) break;
     if (state.rowFree[row] === 0) continue;
-    for (const [first, last] of freeRunsOfTier(state, row, tier)) {
+    for (const [first, last] of freeRunsOfTier(state, row, tier, eligible)) {
       for (let take = Math.min(quantity - seats.length, last - first + 1); take >= 1; take -= 1) {
         const piece = placeInRun(state, first, last, take, ruleOn);
         if (piece === null) continue;

@@ -1,9 +1,9 @@
 import { unreachable } from '../shared/assert.js';
-import { pickBestAvailable } from './best-available.js';
+import { pickBestAvailable, type SeatFilter } from './best-available.js';
 import { limits } from './limits.js';
 import { orphanRuleApplies, orphansCreatedBy } from './orphan-seats.js';
 import { reject, type HoldRequest, type HoldView, type ShowCommand, type ShowEvent, type ShowReply, type WaitlistEntryView } from './messages.js';
-import { isExpiryCurrent, poolAvailable, seatStatus, type Claim, type ShowState } from './show-state.js';
+import { isExpiryCurrent, poolAvailableTo, seatStatus, type Claim, type ShowState } from './show-state.js';
 
 export interface Decision {
   events: ShowEvent[];
@@ -76,7 +76,17 @@ export function holdView(state: ShowState, claim: Claim): HoldView {
   };
 }
 
-type ResolvedItems = { seats: number[]; pools: [number, number][]; split: boolean } | Decision;
+type ResolvedItems = { seats: number[]; pools: [number, number][]; split: boolean; channelQuota: [number, number, number][] } | Decision;
+
+/** Seats this caller may hold now: general ones, released channels' ones, and their own channel's. */
+function seatsOpenTo(state: ShowState, channel: number | null, nowMs: number): SeatFilter {
+  const { inventory } = state;
+  if (inventory.channels.length === 0) return () => true;
+  return (seat) => {
+    const seatChannel = inventory.seatChannel[seat]! - 1;
+    return seatChannel === -1 || seatChannel === channel || !inventory.channelRestricted(seatChannel, nowMs);
+  };
+}
 
 function decidePlaceHold(state: ShowState, command: Extract<ShowCommand, { type: 'place_hold' }>, nowMs: number): Decision {
   const { policy } = state.inventory;
@@ -89,7 +99,12 @@ function decidePlaceHold(state: ShowState, command: Extract<ShowCommand, { type:
   if (activeHolds >= policy.maxActiveHoldsPerUser) return refused('too_many_holds', `at most ${policy.maxActiveHoldsPerUser} active holds per user`);
   if (state.claims.has(command.holdId) || state.endedHolds.has(command.holdId)) return refused('internal_error', 'hold id already used');
 
-  const resolved = resolveRequestedItems(state, command.request);
+  let channel: number | null = null;
+  if (command.channelKeyHash !== undefined) {
+    channel = state.inventory.channelIndexOfKeyHash(command.channelKeyHash);
+    if (channel === -1) return refused('channel_key_invalid', 'this presale code is not valid for this show');
+  }
+  const resolved = resolveRequestedItems(state, command.request, channel, nowMs);
   if ('reply' in resolved) return resolved;
 
   let totalCents = 0;
@@ -104,8 +119,9 @@ function decidePlaceHold(state: ShowState, command: Extract<ShowCommand, { type:
     expiresAtMs: nowMs + policy.holdTtlMs,
     totalCents,
     split: resolved.split,
+    ...(resolved.channelQuota.length > 0 ? { channelQuota: resolved.channelQuota } : {}),
   };
-  const claim: Claim = { ...event, status: 'held', extensionsUsed: 0, orderId: null, offerFor: null };
+  const claim: Claim = { ...event, status: 'held', extensionsUsed: 0, orderId: null, offerFor: null, channelQuota: resolved.channelQuota };
   return accepted(state, [event], holdView(state, claim));
 }
 
@@ -125,20 +141,23 @@ function countRequestedItems(request: HoldRequest): number {
   return (request.seats?.length ?? 0) + (request.pools ?? []).reduce((sum, pool) => sum + pool.quantity, 0);
 }
 
-function resolveRequestedItems(state: ShowState, request: HoldRequest): ResolvedItems {
+function resolveRequestedItems(state: ShowState, request: HoldRequest, channel: number | null, nowMs: number): ResolvedItems {
   const { inventory } = state;
+  const open = seatsOpenTo(state, channel, nowMs);
   if (request.bestAvailable !== undefined) {
     const { quantity, tierId } = request.bestAvailable;
     const tierIndex = tierId === undefined ? null : inventory.tierIndexOf(tierId);
     if (tierIndex === -1) return refused('validation_failed', `unknown tier ${tierId}`);
-    const pick = pickBestAvailable(state, quantity, tierIndex);
+    const pick = pickBestAvailable(state, quantity, tierIndex, open);
     if (pick === null) return refused('sold_out', `fewer than ${quantity} seats left${tierId ? ` in tier ${tierId}` : ''}`);
-    return { seats: pick.seats, pools: [], split: pick.split };
+    return { seats: pick.seats, pools: [], split: pick.split, channelQuota: [] };
   }
   const seatIds = request.seats ?? [];
   const seats = seatIds.map((seatId) => inventory.seatIndexOf(seatId));
   const unknownSeats = seatIds.filter((_, index) => seats[index] === -1);
   if (unknownSeats.length > 0) return refused('unknown_seat', `unknown seats: ${unknownSeats.join(', ')}`, { seats: unknownSeats });
+  const restrictedSeats = seats.filter((seat) => !open(seat)).map((seat) => inventory.seatId(seat));
+  if (restrictedSeats.length > 0) return refused('channel_restricted', `reserved for a presale: ${restrictedSeats.join(', ')}`, { seats: restrictedSeats });
   const takenSeats = seats.filter((seat) => state.seatStatus[seat] !== seatStatus.free).map((seat) => inventory.seatId(seat));
   if (takenSeats.length > 0) return refused('seat_unavailable', `no longer available: ${takenSeats.join(', ')}`, { seats: takenSeats });
   if (orphanRuleApplies(state)) {
@@ -150,9 +169,15 @@ function resolveRequestedItems(state: ShowState, request: HoldRequest): Resolved
   const pools = poolRequests.map(({ poolId, quantity }): [number, number] => [inventory.poolIndexOf(poolId), quantity]);
   const unknownPools = poolRequests.filter((_, index) => pools[index]![0] === -1).map((pool) => pool.poolId);
   if (unknownPools.length > 0) return refused('unknown_pool', `unknown pools: ${unknownPools.join(', ')}`, { pools: unknownPools });
-  const shortPools = pools.filter(([pool, quantity]) => poolAvailable(state, pool) < quantity).map(([pool]) => inventory.pools[pool]!.id);
+  const channelQuota: [number, number, number][] = [];
+  const shortPools: string[] = [];
+  for (const [pool, quantity] of pools) {
+    const [available, own] = poolAvailableTo(state, pool, channel, nowMs);
+    if (available < quantity) shortPools.push(inventory.pools[pool]!.id);
+    else if (channel !== null && own > 0) channelQuota.push([pool, channel, Math.min(own, quantity)]);
+  }
   if (shortPools.length > 0) return refused('pool_unavailable', `not enough left in: ${shortPools.join(', ')}`, { pools: shortPools });
-  return { seats, pools, split: false };
+  return { seats, pools, split: false, channelQuota };
 }
 
 /** The live claim a fan or the order saga names, or the refusal that explains why there is none. */
@@ -271,7 +296,7 @@ function decideJoinWaitlist(state: ShowState, command: Extract<ShowCommand, { ty
   const tier = command.tierId === undefined ? null : state.inventory.tierIndexOf(command.tierId);
   if (tier === -1) return refused('validation_failed', `unknown tier ${command.tierId}`);
   if (state.waitlist.size >= limits.waitlistEntriesMax) return refused('overloaded', 'the waitlist is full');
-  if (pickAdjacentForParty(state, command.partySize, tier) !== null) {
+  if (pickAdjacentForParty(state, command.partySize, tier, nowMs) !== null) {
     return refused('seats_available', `seats for ${command.partySize} are on sale${tier === null ? '' : ` in tier ${tierIds[tier]}`}: hold them instead`);
   }
   const event: ShowEvent = { type: 'waitlist_joined', entryId: command.entryId, userId: command.userId, partySize: command.partySize, tier, joinedAtMs: nowMs };
@@ -286,8 +311,8 @@ function decideLeaveWaitlist(state: ShowState, command: Extract<ShowCommand, { t
 }
 
 /** Seats side by side for a whole waitlisted party, or null: a party is never offered a split. */
-function pickAdjacentForParty(state: ShowState, partySize: number, tier: number | null): number[] | null {
-  const pick = pickBestAvailable(state, partySize, tier);
+function pickAdjacentForParty(state: ShowState, partySize: number, tier: number | null, nowMs: number): number[] | null {
+  const pick = pickBestAvailable(state, partySize, tier, seatsOpenTo(state, null, nowMs));
   return pick !== null && !pick.split ? pick.seats : null;
 }
 
@@ -304,7 +329,7 @@ function decideMakeOffers(state: ShowState, nowMs: number): Decision {
     if (scanned >= limits.waitlistScanPerBatchMax || events.length / 2 >= limits.offersPerBatchMax) break;
     scanned += 1;
     if ((state.activeHoldsByUser.get(entry.userId) ?? 0) >= state.inventory.policy.maxActiveHoldsPerUser) continue;
-    const seats = pickAdjacentExcluding(state, entry.partySize, entry.tier, offered);
+    const seats = pickAdjacentExcluding(state, entry.partySize, entry.tier, offered, nowMs);
     if (seats === null) continue;
     for (const seat of seats) offered.add(seat);
     const holdId = offerHoldId(state.inventory.showId, entry.entryId);
@@ -323,8 +348,8 @@ export function offerHoldId(showId: string, entryId: string): string {
   return `${showId}.h${entryId.slice(1)}`;
 }
 
-function pickAdjacentExcluding(state: ShowState, partySize: number, tier: number | null, excluded: Set<number>): number[] | null {
-  if (excluded.size === 0) return pickAdjacentForParty(state, partySize, tier);
+function pickAdjacentExcluding(state: ShowState, partySize: number, tier: number | null, excluded: Set<number>, nowMs: number): number[] | null {
+  if (excluded.size === 0) return pickAdjacentForParty(state, partySize, tier, nowMs);
   // Pretend the seats offered earlier in this pass are taken (restored right after).
   const saved = [...excluded].map((seat) => [seat, state.seatStatus[seat]!] as const);
   for (const seat of excluded) {
@@ -332,7 +357,7 @@ function pickAdjacentExcluding(state: ShowState, partySize: number, tier: number
     state.rowFree[state.inventory.seatRow[seat]!]! -= 1;
   }
   try {
-    return pickAdjacentForParty(state, partySize, tier);
+    return pickAdjacentForParty(state, partySize, tier, nowMs);
   } finally {
     for (const [seat, status] of saved) {
       state.seatStatus[seat] = status;

@@ -29,7 +29,9 @@ export function evolve(state: ShowState, event: ShowEvent): ShowState {
         totalCents: event.totalCents,
         split: event.split,
         offerFor: event.offerFor ?? null,
+        channelQuota: event.channelQuota ?? [],
       };
+      for (const [pool, channel, units] of claim.channelQuota) state.channelPoolUsed[channel]![pool]! += units;
       state.claims.set(event.holdId, claim);
       state.activeHoldsByUser.set(event.userId, (state.activeHoldsByUser.get(event.userId) ?? 0) + 1);
       state.expiry.push(event.expiresAtMs, event.holdId);
@@ -74,6 +76,7 @@ export function evolve(state: ShowState, event: ShowEvent): ShowState {
       const returnTo = event.returnTo === 'blocked' ? seatStatus.blocked : seatStatus.free;
       for (const seat of claim.seats) setSeat(state, seat, seatStatus.sold, returnTo);
       for (const [pool, quantity] of claim.pools) state.poolSold[pool]! -= quantity;
+      for (const [pool, channel, units] of claim.channelQuota) state.channelPoolUsed[channel]![pool]! -= units;
       state.claims.delete(event.holdId);
       state.holdIdByOrder.delete(event.orderId);
       rememberEnding(state, event.holdId, 'voided');
@@ -125,6 +128,7 @@ function endActiveClaim(state: ShowState, holdId: string, ending: HoldEnding): v
   const claim = activeClaim(state, holdId);
   for (const seat of claim.seats) setSeat(state, seat, seatStatus.held, seatStatus.free);
   for (const [pool, quantity] of claim.pools) state.poolHeld[pool]! -= quantity;
+  for (const [pool, channel, units] of claim.channelQuota) state.channelPoolUsed[channel]![pool]! -= units;
   state.claims.delete(holdId);
   decrementActiveHolds(state, claim.userId);
   rememberEnding(state, holdId, ending);

@@ -1,6 +1,6 @@
 import { assert } from '../shared/assert.js';
 import { limits } from './limits.js';
-import { seatIdOf, type PoolDefinition, type ShowDefinition, type ShowPolicy } from './show-definition.js';
+import { seatIdOf, type ChannelDefinition, type PoolDefinition, type ShowDefinition, type ShowPolicy } from './show-definition.js';
 
 export const seatFlag = { accessible: 1, obstructed: 2 } as const;
 
@@ -31,6 +31,11 @@ export class Inventory {
   /** For each tier, the rows holding at least one of its seats, best row first. */
   readonly tierRows: Uint32Array[];
   readonly pools: PoolDefinition[];
+  readonly channels: ChannelDefinition[];
+  /** Channel of each seat: 0 for general sale, else channel index + 1. */
+  readonly seatChannel: Uint8Array;
+  /** Units of each pool set aside for each channel: channelPoolQuota[channel][pool]. */
+  readonly channelPoolQuota: Int32Array[];
   private readonly rowIndexByKey = new Map<string, number>();
   private readonly poolIndexById = new Map<string, number>();
   private readonly tierIndexById = new Map<string, number>();
@@ -116,6 +121,29 @@ export class Inventory {
       assert(Number.isInteger(pool.capacity) && pool.capacity >= 0 && pool.capacity <= limits.poolCapacityMax, `pool ${pool.id} capacity out of range`);
       this.poolIndexById.set(pool.id, index);
     });
+
+    this.channels = definition.channels ?? [];
+    assert(this.channels.length <= 254, 'at most 254 channels per show');
+    this.seatChannel = new Uint8Array(seatCount);
+    this.channelPoolQuota = this.channels.map((channel, channelIndex) => {
+      for (const seatId of channel.seats) {
+        const seatIndex = this.seatIndexOf(seatId);
+        assert(seatIndex !== -1, `channel ${channel.id} names unknown seat ${seatId}`);
+        assert(this.seatChannel[seatIndex] === 0, `seat ${seatId} is in two channels`);
+        this.seatChannel[seatIndex] = channelIndex + 1;
+      }
+      const quota = new Int32Array(this.pools.length);
+      for (const { poolId, quantity } of channel.pools) {
+        const pool = this.poolIndexOf(poolId);
+        assert(pool !== -1 && Number.isInteger(quantity) && quantity > 0, `channel ${channel.id} has a bad pool allotment ${poolId}`);
+        quota[pool] = quantity;
+      }
+      return quota;
+    });
+    for (let pool = 0; pool < this.pools.length; pool += 1) {
+      const allotted = this.channelPoolQuota.reduce((sum, quota) => sum + quota[pool]!, 0);
+      assert(allotted <= this.pools[pool]!.capacity, `pool ${this.pools[pool]!.id} allots more to channels than it holds`);
+    }
   }
 
   /** Seat index of `section:row:seat`, or -1. Rows are short, so a scan beats a per-seat map's memory. */
@@ -138,6 +166,16 @@ export class Inventory {
 
   poolIndexOf(poolId: string): number {
     return this.poolIndexById.get(poolId) ?? -1;
+  }
+
+  channelIndexOfKeyHash(keyHash: string): number {
+    return this.channels.findIndex((channel) => channel.keyHash === keyHash);
+  }
+
+  /** Whether channel `channel`'s restrictions still apply at `nowMs`. */
+  channelRestricted(channel: number, nowMs: number): boolean {
+    const releaseAtMs = this.channels[channel]!.releaseAtMs;
+    return releaseAtMs === null || nowMs < releaseAtMs;
   }
 
   tierIndexOf(tierId: string): number {

@@ -14,7 +14,7 @@ export type SaleReturnPolicy = 'available' | 'blocked';
  * enters the mailbox, so the decider stays free of randomness.
  */
 export type ShowCommand =
-  | { type: 'place_hold'; userId: string; holdId: string; request: HoldRequest }
+  | { type: 'place_hold'; userId: string; holdId: string; request: HoldRequest; /** sha256 (hex) of a presale channel key the fan sent. */ channelKeyHash?: string }
   | { type: 'release_hold'; userId: string; holdId: string }
   | { type: 'extend_hold'; userId: string; holdId: string }
   | { type: 'pin_hold'; userId: string; holdId: string; orderId: string; paymentWindowMs?: number }
@@ -43,6 +43,8 @@ export type ShowEvent =
       split: boolean;
       /** Set when the hold is a waitlist offer made to this entry's fan. */
       offerFor?: string;
+      /** Pool units taken from presale channel allotments: [pool, channel, units]. */
+      channelQuota?: [pool: number, channel: number, units: number][];
     }
   | { type: 'hold_released'; holdId: string }
   | { type: 'hold_expired'; holdId: string }

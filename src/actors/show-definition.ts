@@ -54,6 +54,21 @@ export interface ShowPolicy {
   orphanSeatRule?: boolean;
 }
 
+/**
+ * A presale channel (presale code, fan club, partner block): its seats and pool units may only
+ * be held with its key until `releaseAtMs`, when what is unsold joins the general sale.
+ */
+export interface ChannelDefinition {
+  id: string;
+  name: string;
+  /** sha256 (hex) of the channel key; the key itself is never stored. */
+  keyHash: string;
+  seats: string[];
+  pools: { poolId: string; quantity: number }[];
+  /** Null: restricted for the whole sale. */
+  releaseAtMs: number | null;
+}
+
 export interface ShowDefinition {
   showId: string;
   currency: string;
@@ -61,6 +76,7 @@ export interface ShowDefinition {
   sections: SectionDefinition[];
   pools: PoolDefinition[];
   policy: ShowPolicy;
+  channels?: ChannelDefinition[];
 }
 
 /** Seat ids are `section:row:seat`; labels never contain ':'. */

@@ -39,6 +39,7 @@ export interface LocalShowRouterOptions {
 /** Hosts every show's actor in this process; activates on first use, passivates idle ones. */
 export class LocalShowRouter implements ShowRouter {
   private readonly actors = new Map<string, ShowActor>();
+  private closed = false;
   /** Shows another process took over (our commit was fenced): never re-taken here on our own. */
   private readonly ownedElsewhere = new Set<string>();
   private readonly passivationTimer: NodeJS.Timeout;
@@ -83,6 +84,7 @@ export class LocalShowRouter implements ShowRouter {
   }
 
   async submit(showId: string, envelope: CommandEnvelope): Promise<ShowReply> {
+    if (this.closed) return { ok: false, code: 'not_owner', detail: 'this process is shutting down; retry' };
     if (this.ownedElsewhere.has(showId)) return { ok: false, code: 'not_owner', detail: `show ${showId} is served by another process` };
     const reply = await this.actorOf(showId).submit(envelope);
     if (!reply.ok && reply.code === 'not_found') this.actors.delete(showId);
@@ -98,18 +100,21 @@ export class LocalShowRouter implements ShowRouter {
   }
 
   async watch(showId: string, listener: DiffListener): Promise<() => void> {
+    if (this.closed) throw new Error('the router is closed');
     const actor = this.actorOf(showId);
     await actor.activate();
     return actor.subscribe(listener);
   }
 
   async stopAll(): Promise<void> {
+    this.closed = true;
     clearInterval(this.passivationTimer);
     await Promise.all([...this.actors.values()].map((actor) => actor.stop()));
     this.actors.clear();
   }
 
   private async readOrNull<T>(showId: string, read: (actor: ShowActor) => Promise<T>): Promise<T | null> {
+    if (this.closed) return null;
     const actor = this.actorOf(showId);
     try {
       await actor.activate();

@@ -21,6 +21,8 @@ export interface Claim {
   split: boolean;
   /** The waitlist entry this hold was offered to, or null for a hold the fan placed. */
   offerFor: string | null;
+  /** Pool units taken from presale channel allotments: [pool, channel, units]. */
+  channelQuota: [number, number, number][];
 }
 
 export interface WaitlistEntry {
@@ -56,6 +58,8 @@ export interface ShowState {
   /** Fans waiting for returned seats, in join order (a Map keeps insertion order). */
   readonly waitlist: Map<string, WaitlistEntry>;
   readonly waitlistEntryByUser: Map<string, string>;
+  /** Units of each channel's pool allotment held or sold: channelPoolUsed[channel][pool]. */
+  readonly channelPoolUsed: Int32Array[];
 }
 
 export function createShowState(inventory: Inventory): ShowState {
@@ -75,11 +79,33 @@ export function createShowState(inventory: Inventory): ShowState {
     endedHolds: new Map(),
     waitlist: new Map(),
     waitlistEntryByUser: new Map(),
+    channelPoolUsed: inventory.channels.map(() => new Int32Array(inventory.pools.length)),
   };
 }
 
 export function poolAvailable(state: ShowState, pool: number): number {
   return state.inventory.pools[pool]!.capacity - state.poolHeld[pool]! - state.poolSold[pool]!;
+}
+
+/** Units of a channel's allotment of `pool` still unclaimed. */
+export function channelQuotaLeft(state: ShowState, channel: number, pool: number): number {
+  return Math.max(0, state.inventory.channelPoolQuota[channel]![pool]! - state.channelPoolUsed[channel]![pool]!);
+}
+
+/**
+ * Units of `pool` a caller may hold at `nowMs`: the free units minus what unreleased channels
+ * keep aside, plus the caller's own channel's allotment. Returns [available, from own allotment].
+ */
+export function poolAvailableTo(state: ShowState, pool: number, channel: number | null, nowMs: number): [available: number, ownQuota: number] {
+  let reserved = 0;
+  let own = 0;
+  state.inventory.channels.forEach((_, index) => {
+    if (!state.inventory.channelRestricted(index, nowMs)) return;
+    const left = channelQuotaLeft(state, index, pool);
+    reserved += left;
+    if (index === channel) own = left;
+  });
+  return [Math.max(0, poolAvailable(state, pool) - reserved + own), own];
 }
 
 /** A live (held or pinned) claim whose expiry has not passed; sold claims never expire. */
@@ -132,6 +158,12 @@ export function checkStateInvariants(state: ShowState): void {
   for (const [userId, count] of state.activeHoldsByUser) {
     assert(count > 0 && activeByUser.get(userId) === count, `user ${userId} has a stale active hold count`);
   }
+  const channelUsed = inventory.channels.map(() => new Int32Array(inventory.pools.length));
+  for (const claim of state.claims.values()) for (const [pool, channel, units] of claim.channelQuota) channelUsed[channel]![pool]! += units;
+  channelUsed.forEach((used, channel) => used.forEach((units, pool) => {
+    assert(state.channelPoolUsed[channel]![pool] === units, `channel ${channel} pool ${pool} usage disagrees with claims`);
+    assert(units <= inventory.channelPoolQuota[channel]![pool]!, `channel ${channel} used more of pool ${pool} than allotted`);
+  }));
   assert(state.waitlist.size === state.waitlistEntryByUser.size, 'waitlist index out of step');
   for (const [entryId, entry] of state.waitlist) {
     assert(state.waitlistEntryByUser.get(entry.userId) === entryId, `waitlist entry ${entryId} not indexed by its fan`);

@@ -18,6 +18,7 @@ type ClaimTuple = [
   totalCents: number,
   split: boolean,
   offerFor: string | null,
+  channelQuota: [number, number, number][],
 ];
 
 interface SnapshotBody {
@@ -49,7 +50,7 @@ export function encodeSnapshot(state: ShowState): Uint8Array {
     poolSold: Array.from(state.poolSold),
     claims: [...state.claims.values()].map((claim): ClaimTuple => [
       claim.holdId, claim.userId, claim.status, claim.seats, claim.pools, claim.expiresAtMs,
-      claim.extensionsUsed, claim.orderId, claim.totalCents, claim.split, claim.offerFor,
+      claim.extensionsUsed, claim.orderId, claim.totalCents, claim.split, claim.offerFor, claim.channelQuota,
     ]),
     waitlist: [...state.waitlist.values()].map((entry): WaitlistTuple => [entry.entryId, entry.userId, entry.partySize, entry.tier, entry.joinedAtMs]),
     endedHolds: [...state.endedHolds.entries()],
@@ -72,8 +73,9 @@ export function decodeSnapshot(inventory: Inventory, data: Uint8Array): ShowStat
     for (let seat = start; seat < start + inventory.rowLength[row]!; seat += 1) if (state.seatStatus[seat] === 0) free += 1;
     state.rowFree[row] = free;
   }
-  for (const [holdId, userId, status, seats, pools, expiresAtMs, extensionsUsed, orderId, totalCents, split, offerFor] of body.claims) {
-    const claim: Claim = { holdId, userId, status, seats, pools, expiresAtMs, extensionsUsed, orderId, totalCents, split, offerFor: offerFor ?? null };
+  for (const [holdId, userId, status, seats, pools, expiresAtMs, extensionsUsed, orderId, totalCents, split, offerFor, channelQuota] of body.claims) {
+    const claim: Claim = { holdId, userId, status, seats, pools, expiresAtMs, extensionsUsed, orderId, totalCents, split, offerFor: offerFor ?? null, channelQuota: channelQuota ?? [] };
+    for (const [pool, channel, units] of claim.channelQuota) state.channelPoolUsed[channel]![pool]! += units;
     state.claims.set(holdId, claim);
     if (status === 'sold') {
       assert(orderId !== null, `sold hold ${holdId} has no order`);

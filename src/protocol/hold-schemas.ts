@@ -50,3 +50,5 @@ export const IdempotencyKeyHeader = z.string().min(8).max(128).regex(/^[A-Za-z0-
 
 export const HoldIdParam = z.string().min(3).max(160).regex(/^[a-z0-9][a-z0-9-]{0,63}\.h[A-Za-z0-9]{8,64}$/, 'not a hold id');
 export const ShowIdParam = z.string().min(1).max(64).regex(/^[a-z0-9][a-z0-9-]{0,63}$/, 'not a show id');
+
+export const ExtendHoldBody = z.strictObject({}).describe('No fields: the extension length is the show\'s');

@@ -20,6 +20,8 @@ export const resultCodes = {
   hold_too_large: { status: 422, title: 'Too many items in one hold', retryable: false },
   too_many_holds: { status: 409, title: 'Too many active holds for this user', retryable: false },
   orphan_seat: { status: 409, title: 'The hold would leave a single seat stranded', retryable: false },
+  channel_key_invalid: { status: 403, title: 'The presale code is not valid for this show', retryable: false },
+  channel_restricted: { status: 403, title: 'Some items are reserved for a presale channel', retryable: false },
   seat_unavailable: { status: 409, title: 'Some requested seats are no longer available', retryable: false },
   pool_unavailable: { status: 409, title: 'Not enough places left in a pool', retryable: false },
   sold_out: { status: 409, title: 'Not enough seats left for best available', retryable: false },

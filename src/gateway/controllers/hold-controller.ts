@@ -4,7 +4,7 @@ import { fingerprintOf, scopeIdempotencyKey } from '../../actors/idempotency.js'
 import type { HoldRequest, HoldView, ShowReply } from '../../actors/messages.js';
 import type { ShowRouter } from '../../actors/show-router.js';
 import { ApiError } from '../../protocol/api-error.js';
-import { HoldIdParam, HoldRequestBody, IdempotencyKeyHeader, ShowIdParam, type HoldResponse } from '../../protocol/hold-schemas.js';
+import { ExtendHoldBody, HoldIdParam, HoldRequestBody, IdempotencyKeyHeader, ShowIdParam, type HoldResponse } from '../../protocol/hold-schemas.js';
 import { parseInput } from '../../protocol/validate.js';
 import type { Clock } from '../../shared/clock.js';
 import { newHoldId, showIdOfHold } from '../../shared/ids.js';
@@ -69,8 +69,9 @@ export class HoldController {
     return { status: 200, body: this.render(unwrap(reply)) };
   }
 
-  async extend(caller: Caller, holdIdInput: unknown, idempotencyKeyInput: unknown): Promise<ApiOk<HoldResponse>> {
+  async extend(caller: Caller, holdIdInput: unknown, idempotencyKeyInput: unknown, bodyInput: unknown = undefined): Promise<ApiOk<HoldResponse>> {
     const userId = requireUser(caller);
+    if (bodyInput !== undefined) parseInput(ExtendHoldBody, bodyInput, 'extend request');
     const { holdId, showId } = parseHoldId(holdIdInput);
     const key = requireIdempotencyKey(idempotencyKeyInput);
     await this.deps.rateLimits.checkUser(userId);

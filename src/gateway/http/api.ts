@@ -65,7 +65,7 @@ export class Api {
           ...(doc.response ? { content: { [doc.contentType ?? 'application/json']: { schema: z.toJSONSchema(doc.response, { io: 'output', unrepresentable: 'any' }) } } } : {}),
         },
       };
-      for (const code of [...doc.errors, ...commonErrors]) {
+      for (const code of [...doc.errors, ...commonErrors, ...(doc.method !== 'get' ? (['payload_too_large'] as const) : [])]) {
         const status = String(resultCodes[code].status);
         const existing = responses[status] as { description: string } | undefined;
         responses[status] = {

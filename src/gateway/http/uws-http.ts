@@ -31,6 +31,8 @@ export type HttpHandler = (request: HttpRequest) => Promise<HttpResponse> | Http
 export interface HttpLayerOptions {
   logger: Logger;
   bodyBytesMax: number;
+  /** True once shutdown began: requests on still-open connections get 503 instead of new work. */
+  isClosing?: () => boolean;
   /** Take the client address from X-Forwarded-For (only behind a proxy that sets it). */
   trustProxy?: boolean;
   onResponse?: (request: Pick<HttpRequest, 'method' | 'route'>, status: number, durationMs: number) => void;
@@ -48,6 +50,16 @@ export function problemResponse(problem: Problem, headers?: Record<string, strin
 
 class BodyTooLarge extends Error {}
 
+const hasNul = (text: string): boolean => text.includes('\u0000');
+
+/** PostgreSQL text cannot hold NUL: refuse it at the door rather than fail deep inside. */
+function containsNul(value: unknown, depth = 0): boolean {
+  if (typeof value === 'string') return hasNul(value);
+  if (depth > 64 || typeof value !== 'object' || value === null) return false;
+  for (const [key, entry] of Object.entries(value)) if (hasNul(key) || containsNul(entry, depth + 1)) return true;
+  return false;
+}
+
 /**
  * Registers REST routes on the uWS app. uWS objects are only valid synchronously, so the
  * request is copied first; the body is read with a hard size limit; handlers' ApiErrors become
@@ -58,6 +70,15 @@ export class HttpLayer {
     private readonly app: TemplatedApp,
     private readonly options: HttpLayerOptions,
   ) {}
+
+  /** Answers every request no route claims: 404 problem+json (registered last). */
+  fallback(): void {
+    this.app.any('/*', (res: UwsResponse, req: UwsRequest) => {
+      const path = req.getUrl();
+      res.onAborted(() => undefined);
+      this.write(res, problemResponse(problemOf('not_found', `no route ${req.getCaseSensitiveMethod()} ${path}`)));
+    });
+  }
 
   /** `bodyBytesMax` overrides the layer's limit for this route (organizer uploads of whole venues). */
   route(method: HttpMethod, route: string, handler: HttpHandler, bodyBytesMax = this.options.bodyBytesMax): void {
@@ -77,8 +98,13 @@ export class HttpLayer {
       headers[key] = value;
     });
     const params: Record<string, string> = {};
+    let badPath = false;
     paramNames.forEach((name, index) => {
-      params[name] = decodeURIComponent(req.getParameter(index) ?? '');
+      try {
+        params[name] = decodeURIComponent(req.getParameter(index) ?? '');
+      } catch {
+        badPath = true; // malformed percent-encoding
+      }
     });
     const url = req.getUrl();
     const query = new URLSearchParams(req.getQuery() ?? '');
@@ -91,6 +117,10 @@ export class HttpLayer {
       this.options.onResponse?.({ method, route }, response.status, performance.now() - startedMs);
     };
     const run = async (): Promise<HttpResponse> => {
+      if (this.options.isClosing?.()) return problemResponse(problemOf('overloaded', 'the server is shutting down; retry'), { connection: 'close' });
+      if (badPath || Object.values(params).some(hasNul) || [...query.values()].some(hasNul)) {
+        return problemResponse(problemOf('validation_failed', 'the path or query is not valid text'));
+      }
       const rawBody = method === 'get' ? Buffer.alloc(0) : await this.readBody(res, headers, state, bodyBytesMax);
       let body: unknown;
       if (rawBody.length > 0) {
@@ -101,6 +131,7 @@ export class HttpLayer {
         } catch {
           return problemResponse(problemOf('validation_failed', 'the body is not valid JSON'));
         }
+        if (containsNul(body)) return problemResponse(problemOf('validation_failed', 'text fields may not contain NUL characters'));
       }
       return handler({ method, url, route, params, query, headers, ip, body, rawBody });
     };

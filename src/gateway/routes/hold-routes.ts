@@ -1,5 +1,4 @@
-import { z } from 'zod';
-import { HoldRequestBody, HoldResponse } from '../../protocol/hold-schemas.js';
+import { ExtendHoldBody, HoldRequestBody, HoldResponse } from '../../protocol/hold-schemas.js';
 import type { Sessions } from '../auth/sessions.js';
 import type { HoldController } from '../controllers/hold-controller.js';
 import type { Api } from '../http/api.js';
@@ -29,9 +28,9 @@ export function registerHoldRoutes(api: Api, holds: HoldController, sessions: Se
   api.route(
     {
       method: 'post', path: '/v1/holds/{id}/extend', tag: 'holds', auth: 'user', idempotencyKey: 'required', status: 200,
-      summary: 'Extend a hold (a bounded number of times per show)', body: z.strictObject({}).optional(), response: HoldResponse,
+      summary: 'Extend a hold (a bounded number of times per show)', body: ExtendHoldBody, response: HoldResponse,
       errors: ['unauthorized', 'forbidden', 'hold_not_found', 'hold_expired', 'hold_not_active', 'extension_limit_reached', 'idempotency_key_missing', 'idempotency_key_reused'],
     },
-    async (request) => holds.extend(sessions.authenticate(request.headers['authorization']), request.params['id'], request.headers['idempotency-key']),
+    async (request) => holds.extend(sessions.authenticate(request.headers['authorization']), request.params['id'], request.headers['idempotency-key'], request.body),
   );
 }

@@ -59,7 +59,7 @@ export function registerOrderRoutes(api: Api, deps: OrderRouteDeps): void {
     async (request) => {
       const userId = requireUser(sessions.authenticate(request.headers['authorization']));
       const paymentId = parseInput(IdParam, request.params['id'], 'payment id');
-      const body = parseInput(ConfirmPaymentRequest, request.body ?? {}, 'payment confirmation');
+      const body = parseInput(ConfirmPaymentRequest, request.body === undefined ? {} : request.body, 'payment confirmation');
       const method = body.payment_method ?? body.card_number;
       if (method === undefined) throw new ApiError('validation_failed', 'send card_number (simulated provider) or payment_method (Stripe)');
       await rateLimits.checkUser(userId);

@@ -39,7 +39,7 @@ export function registerQueueRoutes(api: Api, deps: { room: WaitingRoomService; 
     async (request) => {
       const userId = requireUser(sessions.authenticate(request.headers['authorization']));
       const showId = parseInput(ShowIdParam, request.params['id'], 'show id');
-      const body = parseInput(JoinQueueRequest, request.body ?? {}, 'queue request');
+      const body = parseInput(JoinQueueRequest, request.body === undefined ? {} : request.body, 'queue request');
       await rateLimits.checkUser(userId);
       const status = await room.join(userId, showId, { ...(body.pow_challenge ? { challenge: body.pow_challenge } : {}), ...(body.pow_nonce ? { nonce: body.pow_nonce } : {}) });
       return { status: 201, body: renderQueueStatus(status) };
@@ -63,7 +63,7 @@ export function registerQueueRoutes(api: Api, deps: { room: WaitingRoomService; 
     { method: 'post', path: '/v1/ops/shows/{id}/queue', tag: 'ops', auth: 'admin', status: 200, summary: 'Pause or resume admission, change the rate or the mode', body: QueueControlRequest, response: QueueStatsResponse, errors: ['unauthorized', 'forbidden', 'not_found'] },
     async (request) => {
       requireAdmin(sessions.authenticate(request.headers['authorization']));
-      const change = parseInput(QueueControlRequest, request.body ?? {}, 'queue control');
+      const change = parseInput(QueueControlRequest, request.body === undefined ? {} : request.body, 'queue control');
       return {
         status: 200,
         body: await room.control(parseInput(ShowIdParam, request.params['id'], 'show id'), {

@@ -20,7 +20,7 @@ export function registerSessionRoutes(api: Api, sessions: Sessions): void {
       body: CreateSessionRequest, response: SessionResponse, errors: [],
     },
     async (request) => {
-      const body = parseInput(CreateSessionRequest, request.body ?? {}, 'session request');
+      const body = parseInput(CreateSessionRequest, request.body === undefined ? {} : request.body, 'session request');
       const session = sessions.issue(body.user_id);
       return { status: 201, body: { token: session.token, user_id: session.userId, expires_at_ms: session.expiresAtMs } };
     },

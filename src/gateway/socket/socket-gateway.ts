@@ -167,7 +167,12 @@ export class SocketGateway {
       throw new ApiError('validation_failed', `a connection watches at most ${this.options.watchedShowsPerSocketMax} shows`);
     }
     if (!alreadyWatching) {
-      await this.fanout.addWatcher(showId);
+      try {
+        await this.fanout.addWatcher(showId);
+      } catch (error) {
+        if (error instanceof Error && error.name === 'ShowNotFoundError') throw new ApiError('not_found', `no show ${showId}`);
+        throw error;
+      }
       socket.data.watching.add(showId);
     }
     const snapshot = await this.options.router.availability(showId);
