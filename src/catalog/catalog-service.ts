@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ShowDefinitionStore } from '../persistence/show-definitions.js';
 import type { SqlDatabase } from '../persistence/database.js';
+import { Inventory } from '../actors/inventory.js';
 import { ApiError } from '../protocol/api-error.js';
 import {
   CreateEventRequest,
@@ -249,6 +250,12 @@ export class CatalogService {
 
     const showId = options.id ?? newResourceId('shw');
     const artifacts: ShowArtifacts = buildShowArtifacts(showId, layout, show, tiers);
+    try {
+      // Compiling the inventory now checks what the actor will need later (channel seats and allotments).
+      new Inventory(artifacts.definition);
+    } catch (error) {
+      throw new ApiError('validation_failed', `invalid show: ${error instanceof Error ? error.message : String(error)}`, { errors: [{ path: 'channels', message: error instanceof Error ? error.message : String(error) }] });
+    }
     const settings: ShowSettings = {
       venue_kind: venue.kind,
       currency: show.currency,
@@ -424,6 +431,8 @@ export class CatalogService {
       max_items_per_hold: settings.max_items_per_hold,
       max_holds_per_user: settings.max_holds_per_user,
       price_tiers: settings.price_tiers,
+      // Geometry does not depend on channels; the show's definition keeps them (hashed).
+      channels: [],
       ...(settings.waiting_room === null ? {} : { waiting_room: settings.waiting_room }),
       ...(settings.lodging === null ? {} : { lodging: settings.lodging }),
     };

@@ -223,6 +223,16 @@ export function buildShowArtifacts(showId: string, venue: VenueLayout, show: Cre
     }
   }
   const definition: ShowDefinition = { showId, currency: show.currency, tiers, sections, pools, policy: policyOf(show) };
+  if (show.channels.length > 0) {
+    definition.channels = show.channels.map((channel) => ({
+      id: channel.id,
+      name: channel.name,
+      keyHash: channelKeyHash(channel.key),
+      seats: channel.seat_ids,
+      pools: channel.pools.map((pool) => ({ poolId: pool.pool_id, quantity: pool.quantity })),
+      releaseAtMs: channel.release_at === undefined ? null : Date.parse(channel.release_at),
+    }));
+  }
   const geometry: SeatMapGeometry = {
     show_id: showId,
     currency: show.currency,
@@ -238,4 +248,9 @@ export function buildShowArtifacts(showId: string, venue: VenueLayout, show: Cre
 /** Entity tag of a geometry: a hash of its JSON (layout, tiers and prices). Quote it for HTTP. */
 export function geometryEtag(geometry: SeatMapGeometry): string {
   return `g1-${createHash('sha256').update(JSON.stringify(geometry)).digest('base64url').slice(0, 27)}`;
+}
+
+/** Channel keys are kept only as sha256 hashes; the hold path hashes what the fan sends. */
+export function channelKeyHash(key: string): string {
+  return createHash('sha256').update(key.trim()).digest('hex');
 }

@@ -170,6 +170,17 @@ export const LodgingSettings = z
   })
   .describe('Nights sold by a hotel show: one pool per room type per night.');
 
+export const ChannelInput = z
+  .strictObject({
+    id: z.string().regex(idPattern).describe('Channel id'),
+    name: z.string().min(1).max(100).describe('Presale code, fan club or partner block name'),
+    key: z.string().min(6).max(128).describe('The code fans enter; stored only as a hash'),
+    seat_ids: z.array(z.string().min(5).max(80)).max(200_000).default([]).describe('Seats set aside (section:row:seat)'),
+    pools: z.array(z.strictObject({ pool_id: z.string().min(1).max(80), quantity: z.int().min(1).max(1_000_000) })).max(10_000).default([]).describe('Pool units set aside'),
+    release_at: isoDateTime('When unsold channel inventory joins the general sale; omitted: never').optional(),
+  })
+  .describe('A presale channel');
+
 export const CreateShowRequest = z
   .strictObject({
     starts_at: isoDateTime('When the show starts (for hotels: the first check-in).'),
@@ -190,6 +201,11 @@ export const CreateShowRequest = z
       .describe('Price of every tier the venue uses (exactly those tiers). Hotels: optional overrides of room type prices, by room type id.'),
     waiting_room: WaitingRoomSettings.optional(),
     lodging: LodgingSettings.optional().describe('Required for hotel venues, refused otherwise.'),
+    channels: z
+      .array(ChannelInput)
+      .max(50)
+      .default([])
+      .describe('Presale channels: seats or pool units only holdable with the channel key until release_at.'),
   })
   .describe('Creates a show (one date) of an event; its inventory is built from the venue.');
 

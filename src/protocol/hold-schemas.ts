@@ -22,6 +22,7 @@ export const HoldRequestBody = z
       .strictObject({ quantity, tier: itemId.optional().describe('Price tier id; omitted: the cheapest tier with enough seats') })
       .optional()
       .describe('Let the server choose the best seats, side by side when possible'),
+    channel_key: z.string().min(6).max(128).optional().describe('A presale code: unlocks the seats and pool units set aside for its channel'),
   })
   .describe('Exactly one of: seat_ids and/or ga/pools, or best_available. All or nothing.');
 export type HoldRequestBody = z.infer<typeof HoldRequestBody>;

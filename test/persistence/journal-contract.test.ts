@@ -30,7 +30,7 @@ const placed = (holdId: string, seats: number[]): ShowEvent => ({
 });
 
 function batch(overrides: Partial<JournalBatch> & Pick<JournalBatch, 'showId' | 'epoch' | 'fromVersion' | 'toVersion'>): JournalBatch {
-  return { events: [], idempotencyRecords: [], seatsSold: [], seatsUnsold: [], poolSoldDeltas: [], outbox: [], ...overrides };
+  return { events: [], idempotencyRecords: [], seatsSold: [], seatsUnsold: [], poolSoldDeltas: [], outbox: [], attachedWrites: [], ...overrides };
 }
 
 async function collect(journal: ShowJournal, showId: string, after: number): Promise<ShowEvent[]> {

@@ -9,6 +9,7 @@ import { parseInput } from '../../protocol/validate.js';
 import type { Clock } from '../../shared/clock.js';
 import { newHoldId, showIdOfHold } from '../../shared/ids.js';
 import { requireUser, type Caller } from '../auth/sessions.js';
+import { channelKeyHash } from '../../catalog/show-builder.js';
 import type { RateLimits } from '../rate-limits.js';
 
 export interface ApiOk<Body> {
@@ -39,7 +40,7 @@ export class HoldController {
     await this.deps.admission.checkAdmitted(userId, showId, admissionToken);
     const request = toHoldRequest(body);
     const envelope: CommandEnvelope = {
-      command: { type: 'place_hold', userId, holdId: newHoldId(showId), request },
+      command: { type: 'place_hold', userId, holdId: newHoldId(showId), request, ...(body.channel_key ? { channelKeyHash: channelKeyHash(body.channel_key) } : {}) },
       scopedKey: scopeIdempotencyKey(userId, key),
       fingerprint: fingerprintOf({ op: 'place_hold', showId, body }),
     };
