@@ -19,6 +19,7 @@ export interface Config {
   logLevel: string;
   httpBodyBytesMax: number;
   trustProxy: boolean;
+  corsOrigin: string;
   rateLimitPerUserPerSecond: number;
   rateLimitPerIpPerSecond: number;
   socketEventsPerSecondMax: number;
@@ -76,6 +77,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: env['LOG_LEVEL'] ?? 'info',
     httpBodyBytesMax: integer(env, 'HTTP_BODY_BYTES_MAX', 64 * 1024, 1024),
     trustProxy: env['TRUST_PROXY'] === 'true',
+    corsOrigin: env['CORS_ORIGIN'] ?? '*',
     rateLimitPerUserPerSecond: integer(env, 'RATE_LIMIT_USER_PER_S', 20, 1),
     rateLimitPerIpPerSecond: integer(env, 'RATE_LIMIT_IP_PER_S', 200, 1),
     socketEventsPerSecondMax: integer(env, 'SOCKET_EVENTS_PER_S', 30, 1),

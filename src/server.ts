@@ -134,6 +134,7 @@ export async function startServer(config: Config, overrides: ServerOverrides = {
     logger,
     bodyBytesMax: config.httpBodyBytesMax,
     trustProxy: config.trustProxy,
+    corsOrigin: config.corsOrigin,
     isClosing: () => shuttingDown,
     onResponse: (request, status, durationMs) => {
       metrics.httpRequests.inc({ method: request.method, route: request.route, status: String(status) });

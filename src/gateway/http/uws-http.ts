@@ -31,6 +31,8 @@ export type HttpHandler = (request: HttpRequest) => Promise<HttpResponse> | Http
 export interface HttpLayerOptions {
   logger: Logger;
   bodyBytesMax: number;
+  /** Origin allowed to call the API from a browser (Access-Control-Allow-Origin); empty: none. */
+  corsOrigin?: string;
   /** True once shutdown began: requests on still-open connections get 503 instead of new work. */
   isClosing?: () => boolean;
   /** Take the client address from X-Forwarded-For (only behind a proxy that sets it). */
@@ -71,8 +73,19 @@ export class HttpLayer {
     private readonly options: HttpLayerOptions,
   ) {}
 
-  /** Answers every request no route claims: 404 problem+json (registered last). */
+  /** Answers every request no route claims: 404 problem+json (registered last); and CORS preflights. */
   fallback(): void {
+    this.app.options('/*', (res: UwsResponse) => {
+      res.onAborted(() => undefined);
+      this.write(res, {
+        status: 204,
+        headers: {
+          'access-control-allow-methods': 'GET, POST, DELETE, OPTIONS',
+          'access-control-allow-headers': 'authorization, content-type, idempotency-key, admission-token, if-none-match',
+          'access-control-max-age': '600',
+        },
+      });
+    });
     this.app.any('/*', (res: UwsResponse, req: UwsRequest) => {
       const path = req.getUrl();
       res.onAborted(() => undefined);
@@ -176,6 +189,10 @@ export class HttpLayer {
   private write(res: UwsResponse, response: HttpResponse): void {
     let payload: string | Buffer | undefined;
     const headers: Record<string, string> = { ...response.headers };
+    if (this.options.corsOrigin) {
+      headers['access-control-allow-origin'] = this.options.corsOrigin;
+      headers['access-control-expose-headers'] = 'etag, retry-after';
+    }
     if (response.body === undefined || response.status === 204 || response.status === 304) payload = undefined;
     else if (typeof response.body === 'string' || Buffer.isBuffer(response.body)) payload = response.body;
     else {
