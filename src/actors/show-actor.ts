@@ -269,7 +269,26 @@ export class ShowActor {
     for (const { resolve } of pending) resolve(reject(code, detail));
   }
 
+  private drainScheduled = false;
+
+  /**
+   * After a commit, wait one turn of the event loop before forming the next batch, so callers
+   * that answer a reply with a new command (a crowd retrying) join that batch instead of
+   * forming a batch of one ahead of it.
+   */
+  private drainSoon(): void {
+    const defer = this.options.timers.defer;
+    if (defer === undefined) return this.drain();
+    if (this.drainScheduled) return;
+    this.drainScheduled = true;
+    defer(() => {
+      this.drainScheduled = false;
+      this.drain();
+    });
+  }
+
   private drain(): void {
+    if (this.drainScheduled) return;
     while (this.phase === 'running' && !this.committing && this.mailbox.length > 0) {
       const batch = this.mailbox.splice(0, this.limits.batchCommandsMax);
       const state = this.state!;
@@ -319,7 +338,7 @@ export class ShowActor {
           this.maybeSnapshot();
           this.scheduleExpiryTimer();
           this.runCommittedReaders();
-          this.drain();
+          this.drainSoon();
         },
         (error: unknown) => this.commitFailed(batch, error),
       );

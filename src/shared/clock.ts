@@ -9,6 +9,8 @@ export const systemClock: Clock = { nowMs: () => Date.now() };
 export interface Timers {
   setTimeout(callback: () => void, delayMs: number): unknown;
   clearTimeout(handle: unknown): void;
+  /** Runs `callback` after pending I/O callbacks (setImmediate); absent: callers run it at once. */
+  defer?(callback: () => void): void;
 }
 
 export const systemTimers: Timers = {
@@ -18,4 +20,5 @@ export const systemTimers: Timers = {
     return handle;
   },
   clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
+  defer: (callback) => void setImmediate(callback),
 };
