@@ -49,8 +49,10 @@ export class QueueStore {
     return this.db.transaction(async (tx) => {
       const userIds = [...new Set(joins.map((join) => join.userId))];
       const counterRow = await tx.query<RoomRow>('select pre_count, post_count, serving, admitted_total, paused, rate_per_s, mode from waiting_rooms where show_id = $1 for update', [showId]);
+      // Driven from the batch's user ids, so each is one primary-key probe whatever the planner's
+      // statistics say (a long queue must not turn this into a scan of the show's tickets).
       const existing = await tx.query<{ user_id: string; lottery: number | null; seq: number | null }>(
-        'select user_id, lottery, seq from queue_tickets where show_id = $1 and user_id = any($2)',
+        'select q.user_id, q.lottery, q.seq from unnest($2::text[]) as u(user_id) join queue_tickets q on q.show_id = $1 and q.user_id = u.user_id',
         [showId, userIds],
       );
       const places = new Map<string, QueuePlace>();
