@@ -47,6 +47,11 @@ export class ShowNotFoundError extends Error {
   override name = 'ShowNotFoundError';
 }
 
+/** A read that found no committed state (failed activation, fenced): retryable. */
+export class ShowUnavailableError extends Error {
+  override name = 'ShowUnavailableError';
+}
+
 type Phase = 'idle' | 'activating' | 'running' | 'recovering' | 'stopped' | 'fenced';
 
 interface PendingCommand {
@@ -213,8 +218,13 @@ export class ShowActor {
   readCommitted<T>(read: (state: ShowState) => T): Promise<T> {
     return new Promise<T>((resolve, reject_) => {
       const run = (): void => {
+        if (this.state === null) {
+          // Activation failed or the show moved: nothing committed to read here.
+          reject_(new ShowUnavailableError(`show ${this.showId} is not served here right now; retry`));
+          return;
+        }
         try {
-          resolve(read(this.state!));
+          resolve(read(this.state));
         } catch (error) {
           reject_(error);
         }

@@ -1,6 +1,7 @@
 import type { Clock, Timers } from '../shared/clock.js';
 import type { Logger } from '../shared/logger.js';
 import type { ShowJournal } from '../persistence/journal.js';
+import { ApiError } from '../protocol/api-error.js';
 import type { CommandEnvelope } from './decide-batch.js';
 import { limits } from './limits.js';
 import type { HoldView, ShowReply } from './messages.js';
@@ -124,6 +125,7 @@ export class LocalShowRouter implements ShowRouter {
         this.actors.delete(showId);
         return null;
       }
+      if (error instanceof Error && error.name === 'ShowUnavailableError') throw new ApiError('not_owner', error.message);
       throw error;
     }
   }

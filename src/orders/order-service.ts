@@ -118,19 +118,16 @@ export class OrderService {
   /** A verified provider webhook: deduplicated by event id, then applied like any other news of the payment. */
   async handleWebhook(rawBody: Buffer, headers: Record<string, string>): Promise<{ duplicate: boolean }> {
     const event = this.options.provider.parseWebhook(rawBody, headers);
+    const seen = await this.options.db.query('select 1 from webhook_events where provider = $1 and event_id = $2', [event.provider, event.eventId]);
+    if (seen.rowCount > 0) return { duplicate: true };
+    // Applied first, recorded after: a crash in between means a redelivery applies it again,
+    // which is harmless (applying re-reads the payment and every step is idempotent).
+    await this.applyWebhook(event);
     const { rowCount } = await this.options.db.query(
       'insert into webhook_events (provider, event_id, payment_id, type) values ($1, $2, $3, $4) on conflict do nothing',
       [event.provider, event.eventId, event.paymentId, event.type],
     );
-    if (rowCount === 0) return { duplicate: true };
-    try {
-      await this.applyWebhook(event);
-    } catch (error) {
-      // Let the provider redeliver: forget the event so its retry is processed.
-      await this.options.db.query('delete from webhook_events where provider = $1 and event_id = $2', [event.provider, event.eventId]);
-      throw error;
-    }
-    return { duplicate: false };
+    return { duplicate: rowCount === 0 };
   }
 
   private async applyWebhook(event: PaymentWebhookEvent): Promise<void> {
@@ -155,8 +152,12 @@ export class OrderService {
         await this.store.setPaymentStatus(intent.id, 'processing');
         await this.store.setOpenStatus(order.id, 'processing', null);
         return 'processing';
-      case 'refunded':
+      case 'refunded': {
+        // The provider refunded (perhaps our own refund whose books a crash interrupted).
+        const current = (await this.store.byId(order.id))!;
+        if (current.status !== 'confirmed') await this.finishRefund(current, null, 'refunded by the provider');
         return 'refunded';
+      }
       case 'failed':
       case 'canceled':
       case 'requires_payment': {
@@ -191,22 +192,34 @@ export class OrderService {
     return this.refundLostHold(current, `${reply.code}: ${reply.detail}`);
   }
 
-  /** Captured after the hold was lost: refund exactly once and tell the fan. */
+  /**
+   * Captured after the hold was lost: refund exactly once and tell the fan. Resumable: the claim
+   * marks the payment `refunding`; whoever finds it so (a retry, reconciliation, another process)
+   * calls the provider again with the same key (the provider refunds once) and finishes the books.
+   */
   private async refundLostHold(order: OrderRecord, reason: string): Promise<SettleOutcome> {
     const paymentId = order.paymentId!;
-    if (await this.store.claimRefund(paymentId)) {
-      const refund = await this.providerCall(() => this.options.provider.refundPayment(paymentId, `refund:${paymentId}`, 'hold_lost'));
-      await this.options.db.transaction(async (tx) => {
-        await tx.query(`update payments set status = 'refunded', refund_id = $2, refunded_at = now(), updated_at = now() where id = $1`, [paymentId, refund.refundId]);
-        await tx.query(`update orders set status = 'refunded', last_error = $2, updated_at = now() where id = $1 and status <> 'confirmed'`, [order.id, reason]);
-        await tx.query(`insert into outbox (show_id, topic, payload) values ($1, 'RefundIssued', $2::jsonb)`, [
-          order.showId,
-          JSON.stringify({ orderId: order.id, userId: order.userId, paymentId, refundId: refund.refundId, amountCents: order.totalCents, currency: order.currency, reason }),
-        ]);
-      });
-      this.options.logger.warn({ orderId: order.id, paymentId, reason }, 'payment captured after the hold was lost: refunded');
-    }
+    const claimed = await this.store.claimRefund(paymentId);
+    const payment = await this.store.payment(paymentId);
+    if (!claimed && payment?.status !== 'refunding') return 'refunded'; // already refunded and booked
+    const refund = await this.providerCall(() => this.options.provider.refundPayment(paymentId, `refund:${paymentId}`, 'hold_lost'));
+    await this.finishRefund(order, refund.refundId, reason);
     return 'refunded';
+  }
+
+  /** The books of a refund the provider made: once, whoever gets here first. */
+  private async finishRefund(order: OrderRecord, refundId: string | null, reason: string): Promise<void> {
+    const paymentId = order.paymentId!;
+    await this.options.db.transaction(async (tx) => {
+      const moved = await tx.query(`update payments set status = 'refunded', refund_id = coalesce($2, refund_id), refunded_at = now(), updated_at = now() where id = $1 and status <> 'refunded'`, [paymentId, refundId]);
+      if (moved.rowCount === 0) return;
+      await tx.query(`update orders set status = 'refunded', last_error = $2, updated_at = now() where id = $1 and status <> 'confirmed'`, [order.id, reason]);
+      await tx.query(`insert into outbox (show_id, topic, payload) values ($1, 'RefundIssued', $2::jsonb)`, [
+        order.showId,
+        JSON.stringify({ orderId: order.id, userId: order.userId, paymentId, refundId, amountCents: order.totalCents, currency: order.currency, reason }),
+      ]);
+    });
+    this.options.logger.warn({ orderId: order.id, paymentId, reason }, 'payment captured after the hold was lost: refunded');
   }
 
   /**

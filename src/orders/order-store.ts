@@ -120,10 +120,18 @@ export class OrderStore {
     return rows.map(toOrder);
   }
 
-  /** Orders whose payment outcome is unknown and that have not moved for `idleMs`. */
+  /**
+   * Orders whose payment outcome is unknown and that have not moved for `idleMs`: open ones, and
+   * for a day after it, expired ones with a payment that is not settled (a capture may still land
+   * on them; settling refunds it).
+   */
   async unsettled(idleMs: number, limit: number): Promise<OrderRecord[]> {
     const { rows } = await this.db.query<OrderRow>(
-      `select ${orderColumns} from orders where status in ('pending_payment', 'processing') and updated_at < now() - ($1::float8 / 1000.0) * interval '1 second' order by updated_at limit $2`,
+      `select ${orderColumns.split(', ').map((column) => `o.${column}`).join(', ')} from orders o left join payments p on p.id = o.payment_id
+       where o.updated_at < now() - ($1::float8 / 1000.0) * interval '1 second'
+         and (o.status in ('pending_payment', 'processing')
+              or (o.status = 'expired' and o.payment_id is not null and o.pay_by > now() - interval '1 day' and coalesce(p.status, '') in ('captured', 'processing', 'refunding')))
+       order by o.updated_at limit $2`,
       [idleMs, limit],
     );
     return rows.map(toOrder);
@@ -167,7 +175,7 @@ export class OrderStore {
 
   /** Claims the right to refund a captured payment: only one caller ever gets true. */
   async claimRefund(paymentId: string): Promise<boolean> {
-    const { rowCount } = await this.db.query(`update payments set status = 'refunding', updated_at = now() where id = $1 and status in ('captured', 'processing', 'requires_payment', 'failed')`, [paymentId]);
+    const { rowCount } = await this.db.query(`update payments set status = 'refunding', updated_at = now() where id = $1 and status not in ('refunding', 'refunded')`, [paymentId]);
     return rowCount > 0;
   }
 

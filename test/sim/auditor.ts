@@ -58,6 +58,10 @@ export function canonicalState(state: ShowState): string {
     activeHoldsByUser: sortedEntries(state.activeHoldsByUser),
     endedHolds: [...state.endedHolds.entries()],
     nextExpiryMs: state.expiry.peekMs() ?? null,
+    // Join order matters (offers go first come, first served), so the waitlist keeps its order.
+    waitlist: [...state.waitlist.values()],
+    waitlistEntryByUser: sortedEntries(state.waitlistEntryByUser),
+    channelPoolUsed: state.channelPoolUsed.map((used) => Array.from(used)),
   });
 }
 
@@ -80,6 +84,13 @@ export class Auditor {
   private readonly history = new Map<number, CommittedView>();
   private readonly eventsByHold = new Map<string, ShowEvent[]>();
   private readonly voidedOrders = new Set<string>();
+  /** The presale key hash each place_hold command was sent with (by hold id), for the channel checks. */
+  private readonly holdKeys = new Map<string, string>();
+  /** Waitlist entries committed (entry id → user), and users whose entry was committed as left. */
+  private readonly joinedEntries = new Map<string, string>();
+  private readonly leftUsers = new Set<string>();
+  /** Offer holds committed since the simulator last asked (it tells their fans, as a push would). */
+  private newOffers: { holdId: string; userId: string }[] = [];
   private readonly decidedFingerprint = new Map<string, string>();
   private readonly firstReply = new Map<string, ShowReply>();
   private readonly pending: PendingObservation[] = [];
@@ -95,7 +106,7 @@ export class Auditor {
     private readonly journal: SimulatedJournal,
     private readonly inventory: Inventory,
   ) {
-    this.reference = new ReferenceModel(inventory);
+    this.reference = new ReferenceModel(inventory, (holdId) => this.holdKeys.get(holdId));
     this.fold = createShowState(inventory);
     this.rememberBoundary();
   }
@@ -118,6 +129,18 @@ export class Auditor {
 
   reply(observed: ObservedReply): void {
     this.replyQueue.push(observed);
+  }
+
+  /** A place_hold is about to be sent with this presale key (sha256); the channel checks judge its hold by it. */
+  noteHoldKey(holdId: string, keyHash: string | undefined): void {
+    if (keyHash !== undefined) this.holdKeys.set(holdId, keyHash);
+  }
+
+  /** Offer holds committed since the last call. */
+  takeNewOffers(): { holdId: string; userId: string }[] {
+    const offers = this.newOffers;
+    this.newOffers = [];
+    return offers;
   }
 
   /** A violation seen by the simulator itself (raised at the next audit, so callbacks inside the actor cannot swallow it). */
@@ -278,6 +301,9 @@ export class Auditor {
       list.push(event);
     }
     if (event.type === 'sale_voided') this.voidedOrders.add(event.orderId);
+    if (event.type === 'waitlist_joined') this.joinedEntries.set(event.entryId, event.userId);
+    if (event.type === 'waitlist_left') this.leftUsers.add(this.joinedEntries.get(event.entryId) ?? '');
+    if (event.type === 'hold_placed' && event.offerFor !== undefined) this.newOffers.push({ holdId: event.holdId, userId: event.userId });
   }
 
   private async checkReply(observed: ObservedReply): Promise<void> {
@@ -348,9 +374,19 @@ export class Auditor {
       case 'void_sale':
         check(this.voidedOrders.has(command.orderId), 'acknowledged_durable', () => missing(`sale_voided for ${command.orderId}`));
         break;
+      case 'join_waitlist': {
+        const entry = reply.waitlist;
+        check(entry !== undefined && entry.userId === command.userId, 'acknowledged_durable', () => `${who} ok without the fan's waitlist entry: ${JSON.stringify(entry)}`);
+        check(this.joinedEntries.get(entry.entryId) === command.userId, 'acknowledged_durable', () => missing(`waitlist_joined for ${entry.entryId}`));
+        break;
+      }
+      case 'leave_waitlist':
+        check(this.leftUsers.has(command.userId), 'acknowledged_durable', () => missing(`waitlist_left for ${command.userId}`));
+        break;
       case 'block_seats':
       case 'unblock_seats':
       case 'expire_due':
+      case 'make_offers':
         break;
     }
   }

@@ -9,6 +9,9 @@
  *   --journal J      memory (default), pglite (the Postgres journal on embedded PGlite), or
  *                    postgres (on DATABASE_URL, in a scratch schema dropped afterwards); the SQL
  *                    journals run about 100× slower, so use few seeds
+ *   --payments       fans pay through the real order saga and the simulated PSP (needs an SQL
+ *                    journal; CI runs these with --steps 400)
+ *   --strict-reads   a committed read that fails with a TypeError breaks `reads_fail_cleanly`
  *
  * Exit status 1 if any seed broke an invariant; each failure prints its seed and a replay command.
  */
@@ -25,10 +28,12 @@ interface CliOptions {
   trace: boolean;
   maxFailures: number;
   journal: 'memory' | 'pglite' | 'postgres';
+  payments: boolean;
+  strictReads: boolean;
 }
 
 function parseArgs(argv: string[]): CliOptions {
-  const options: CliOptions = { seeds: 500, from: 1, steps: undefined, trace: false, maxFailures: 10, journal: 'memory' };
+  const options: CliOptions = { seeds: 500, from: 1, steps: undefined, trace: false, maxFailures: 10, journal: 'memory', payments: false, strictReads: false };
   for (let index = 0; index < argv.length; index += 1) {
     const arg = argv[index]!;
     const value = (): number => {
@@ -55,6 +60,12 @@ function parseArgs(argv: string[]): CliOptions {
       case '--trace':
         options.trace = true;
         break;
+      case '--payments':
+        options.payments = true;
+        break;
+      case '--strict-reads':
+        options.strictReads = true;
+        break;
       case '--journal': {
         const journal = argv[index + 1];
         index += 1;
@@ -64,13 +75,14 @@ function parseArgs(argv: string[]): CliOptions {
       }
       case '--help':
       case '-h':
-        console.log('usage: npm run sim -- [--seeds N] [--from S] [--steps K] [--trace] [--max-failures F] [--journal memory|pglite|postgres]');
+        console.log('usage: npm run sim -- [--seeds N] [--from S] [--steps K] [--trace] [--max-failures F] [--journal memory|pglite|postgres] [--payments] [--strict-reads]');
         process.exit(0);
         break;
       default:
         throw new Error(`unknown argument ${arg}`);
     }
   }
+  if (options.payments && options.journal === 'memory') throw new Error('--payments needs --journal pglite or postgres: the order saga runs on SQL');
   return options;
 }
 
@@ -84,7 +96,9 @@ function printFailure(result: SimResult, options: CliOptions): void {
   const failure = result.failure!;
   console.error(`\nFAIL seed ${result.seed}: invariant ${failure.invariant} broken in the ${failure.phase} phase at step ${failure.step}`);
   console.error(`  ${failure.detail.split('\n').join('\n  ')}`);
-  console.error(`  replay: npm run sim -- --seeds 1 --from ${result.seed}${options.steps === undefined ? '' : ` --steps ${options.steps}`}${options.journal === 'memory' ? '' : ` --journal ${options.journal}`} --trace`);
+  console.error(
+    `  replay: npm run sim -- --seeds 1 --from ${result.seed}${options.steps === undefined ? '' : ` --steps ${options.steps}`}${options.journal === 'memory' ? '' : ` --journal ${options.journal}`}${options.payments ? ' --payments' : ''}${options.strictReads ? ' --strict-reads' : ''} --trace`,
+  );
 }
 
 /** A migrated SQL database for the Postgres journal, and how to dispose of it. */
@@ -125,6 +139,8 @@ async function main(): Promise<void> {
     const simOptions: SimOptions = {};
     if (options.steps !== undefined) simOptions.steps = options.steps;
     if (options.trace) simOptions.trace = (line) => console.log(line);
+    if (options.payments) simOptions.payments = true;
+    if (options.strictReads) simOptions.strictReads = true;
     if (store !== null) {
       await store.reset();
       simOptions.store = store;
@@ -152,6 +168,8 @@ async function main(): Promise<void> {
       .map(([type, count]) => `${type}=${count}`)
       .join(' ')}; faults: ${formatFaults(total)}; crashes at await points: ${Object.entries(total.crashPoints)
       .map(([point, count]) => `${point}=${count}`)
+      .join(' ')}; coverage: ${Object.entries(total.coverage)
+      .map(([name, count]) => `${name}=${count}`)
       .join(' ')}`,
   );
   if (failures.length > 0) {

@@ -1,7 +1,9 @@
 import { fingerprintOf, scopeIdempotencyKey } from '../../src/actors/idempotency.js';
 import type { Inventory } from '../../src/actors/inventory.js';
 import type { HoldRequest, HoldStatus, ShowCommand, ShowReply } from '../../src/actors/messages.js';
+import { channelKeyHash } from '../../src/catalog/show-builder.js';
 import type { Prng } from './prng.js';
+import { wrongChannelKey } from './show.js';
 
 export type IntentKind =
   | 'hold_seats'
@@ -17,7 +19,10 @@ export type IntentKind =
   | 'block'
   | 'unblock'
   | 'foreign_hold'
-  | 'key_reuse';
+  | 'key_reuse'
+  | 'hold_channel'
+  | 'join_waitlist'
+  | 'leave_waitlist';
 
 /** One thing a client wants done, under one Idempotency-Key, retried until it gets a definitive answer. */
 export interface Intent {
@@ -43,6 +48,15 @@ interface KnownHold {
   orderId: string | null;
 }
 
+/** An order as its fan knows it, with the key and card of its last payment attempt (a retry may reuse them). */
+export interface KnownOrder {
+  orderId: string;
+  paymentId: string;
+  status: string;
+  lastKey: string | null;
+  lastCard: string | null;
+}
+
 export interface KeyParams {
   scopedKey: string;
   fingerprint: string;
@@ -55,6 +69,12 @@ export class Fan {
   /** Seats this client (the box office) blocked and has not unblocked since. */
   readonly blockedSeats = new Set<string>();
   current: Intent | null = null;
+  /** A payment-saga task (checkout or pay, see payments.ts) in flight: the fan waits for it. */
+  sagaBusy = false;
+  /** Orders the fan created through the saga, by hold id (see payments.ts). */
+  readonly orders = new Map<string, KnownOrder>();
+  /** Whether the fan believes it is on the waitlist (from acknowledged replies and offers). */
+  waitlisted = false;
   readonly finished: Intent[] = [];
   private keyCounter = 0;
   private orderCounter = 0;
@@ -94,11 +114,18 @@ export class Fan {
         case 'unblock_seats':
           for (const seat of command.seats) this.blockedSeats.delete(seat);
           break;
+        case 'join_waitlist':
+          this.waitlisted = true;
+          break;
+        case 'leave_waitlist':
+          this.waitlisted = false;
+          break;
         default:
           break;
       }
       return;
     }
+    if (command.type === 'leave_waitlist' && reply.code === 'not_found') this.waitlisted = false;
     if ('holdId' in command && ['hold_expired', 'hold_not_found', 'hold_not_active'].includes(reply.code)) this.holds.delete(command.holdId);
   }
 }
@@ -114,7 +141,15 @@ export interface IntentFactoryContext {
   soldOrders: () => { orderId: string; holdId: string; fan: Fan }[];
   /** Holds of other fans (for requests a fan may not make). */
   foreignHold: (fan: Fan) => string | null;
+  /** A fresh waitlist entry id (`w…`, as the gateway makes one per request). */
+  newEntryId: () => string;
   nowMs: number;
+}
+
+export interface IntentOptions {
+  keyReuse: number;
+  /** Pins and confirmations go through the order saga (payments.ts), not straight to the actor; no voids. */
+  sagaPayments?: boolean;
 }
 
 function makeIntent(ctx: IntentFactoryContext, fan: Fan, kind: IntentKind, key: string, params: Record<string, unknown>, commandFor: (attempt: number) => ShowCommand, reuse = false): Intent {
@@ -185,10 +220,11 @@ function placeHoldIntent(ctx: IntentFactoryContext, fan: Fan, kind: 'hold_seats'
 }
 
 /** The next thing a fan wants, given what it knows. */
-export function nextIntent(ctx: IntentFactoryContext, fan: Fan, options: { keyReuse: number }): Intent {
+export function nextIntent(ctx: IntentFactoryContext, fan: Fan, options: IntentOptions): Intent {
   const { rng } = ctx;
   const key = fan.nextKey();
-  if (fan.userId === 'admin') return adminIntent(ctx, fan, key);
+  const direct = options.sagaPayments !== true;
+  if (fan.userId === 'admin') return adminIntent(ctx, fan, key, direct);
   const decided = fan.finished.filter((intent) => !intent.reuse && intent.result !== null);
   if (decided.length > 0 && rng.chance(options.keyReuse)) {
     const original = rng.pick(decided);
@@ -200,17 +236,22 @@ export function nextIntent(ctx: IntentFactoryContext, fan: Fan, options: { keyRe
   }
   const held = [...fan.holds].filter(([, hold]) => hold.status === 'held');
   const pinned = [...fan.holds].filter(([, hold]) => hold.status === 'pinned');
+  // With the saga, a fan may also let go of a hold that is pinned for its payment (and pay anyway).
+  const releasable = direct ? held : [...held, ...pinned];
   const choice = rng.weighted({
     hold_seats: 3,
     hold_pool: 2,
     hold_best: 2,
     hold_mixed: 1,
     hold_invalid: 0.5,
-    release: held.length > 0 ? 1.5 : 0.1,
+    release: releasable.length > 0 ? 1.5 : 0.1,
     extend: held.length > 0 ? 1 : 0,
-    pin: held.length > 0 ? 3 : 0,
-    confirm: pinned.length > 0 ? 12 : 0,
+    pin: direct && held.length > 0 ? 3 : 0,
+    confirm: direct && pinned.length > 0 ? 12 : 0,
     foreign_hold: 0.3,
+    hold_channel: ctx.inventory.channels.length > 0 ? 1.5 : 0.2,
+    join_waitlist: fan.waitlisted ? 0.2 : 1.2,
+    leave_waitlist: fan.waitlisted ? 0.5 : 0.05,
   })!;
   switch (choice) {
     case 'hold_seats':
@@ -220,7 +261,7 @@ export function nextIntent(ctx: IntentFactoryContext, fan: Fan, options: { keyRe
     case 'hold_invalid':
       return placeHoldIntent(ctx, fan, choice, key);
     case 'release': {
-      const holdId = held.length > 0 ? rng.pick(held)[0] : `${ctx.showId}.hnone`;
+      const holdId = releasable.length > 0 ? rng.pick(releasable)[0] : `${ctx.showId}.hnone`;
       return makeIntent(ctx, fan, 'release', key, { type: 'release_hold', holdId }, () => ({ type: 'release_hold', userId: fan.userId, holdId }));
     }
     case 'extend': {
@@ -248,14 +289,73 @@ export function nextIntent(ctx: IntentFactoryContext, fan: Fan, options: { keyRe
         extend ? { type: 'extend_hold', userId: fan.userId, holdId } : { type: 'release_hold', userId: fan.userId, holdId },
       );
     }
+    case 'hold_channel':
+      return channelHoldIntent(ctx, fan, key);
+    case 'join_waitlist': {
+      // Large parties and single tiers: those are the ones that find nothing on sale and wait.
+      const partySize = Math.min(ctx.inventory.policy.maxItemsPerHold, rng.pick([1, 2, 2, 3, 4, 4]));
+      const seatedTiers = ctx.inventory.tierIds.filter((_, tier) => ctx.inventory.tierRows[tier]!.length > 0);
+      const tierId = rng.chance(0.35) ? rng.pick(seatedTiers) : undefined;
+      const entryIds: string[] = [];
+      return makeIntent(ctx, fan, 'join_waitlist', key, { type: 'join_waitlist', partySize, tierId }, (attempt) => {
+        while (entryIds.length <= attempt) entryIds.push(ctx.newEntryId());
+        const command: ShowCommand = { type: 'join_waitlist', userId: fan.userId, entryId: entryIds[attempt]!, partySize };
+        return tierId === undefined ? command : { ...command, tierId };
+      });
+    }
+    case 'leave_waitlist':
+      return makeIntent(ctx, fan, 'leave_waitlist', key, { type: 'leave_waitlist' }, () => ({ type: 'leave_waitlist', userId: fan.userId }));
   }
   throw new Error(`no intent for ${choice}`);
 }
 
-function adminIntent(ctx: IntentFactoryContext, fan: Fan, key: string): Intent {
+/**
+ * A hold on presale inventory: the channel's seats, its pool allotment, best available (which
+ * may pick channel seats with the key), or a mix — with the channel's key, another channel's,
+ * a guessed one, or none (the public trying for channel seats), before or after the release.
+ */
+function channelHoldIntent(ctx: IntentFactoryContext, fan: Fan, key: string): Intent {
+  const { rng, inventory } = ctx;
+  const channels = inventory.channels;
+  const channel = channels.length > 0 ? rng.pick(channels) : null;
+  const roll = rng.float();
+  let keyHash: string | undefined;
+  if (channel !== null && roll < 0.5) keyHash = channel.keyHash;
+  else if (channel !== null && channels.length > 1 && roll < 0.6) keyHash = rng.pick(channels.filter((other) => other !== channel)).keyHash;
+  else if (roll < 0.75) keyHash = channelKeyHash(wrongChannelKey);
+  const channelPool = channel !== null && channel.pools.length > 0 ? rng.pick(channel.pools).poolId : rng.pick(inventory.pools).id;
+  const channelSeats = (): string[] => {
+    if (channel === null) return rng.sample(ctx.seatIds, 1);
+    const count = Math.min(channel.seats.length, rng.between(1, 3));
+    const start = rng.int(channel.seats.length - count + 1);
+    return channel.seats.slice(start, start + count);
+  };
+  let request: HoldRequest;
+  switch (rng.int(4)) {
+    case 0:
+      request = { seats: channelSeats() };
+      break;
+    case 1:
+      request = { pools: [{ poolId: channelPool, quantity: rng.between(1, 3) }] };
+      break;
+    case 2:
+      request = { bestAvailable: { quantity: rng.between(1, 3) } };
+      break;
+    default:
+      request = { seats: channelSeats().slice(0, 1), pools: [{ poolId: channelPool, quantity: 1 }] };
+  }
+  const holdIds: string[] = [];
+  return makeIntent(ctx, fan, 'hold_channel', key, { type: 'place_hold', request, channelKeyHash: keyHash }, (attempt) => {
+    while (holdIds.length <= attempt) holdIds.push(ctx.newHoldId());
+    const command: ShowCommand = { type: 'place_hold', userId: fan.userId, holdId: holdIds[attempt]!, request };
+    return keyHash === undefined ? command : { ...command, channelKeyHash: keyHash };
+  });
+}
+
+function adminIntent(ctx: IntentFactoryContext, fan: Fan, key: string, voids: boolean): Intent {
   const { rng } = ctx;
-  const sold = ctx.soldOrders();
-  const choice = rng.weighted({ void_sale: sold.length > 0 ? 3 : 0.2, block: fan.blockedSeats.size < 4 ? 1 : 0.2, unblock: fan.blockedSeats.size > 0 ? 1.5 : 0.2 })!;
+  const sold = voids ? ctx.soldOrders() : [];
+  const choice = rng.weighted({ void_sale: !voids ? 0 : sold.length > 0 ? 3 : 0.2, block: fan.blockedSeats.size < 4 ? 1 : 0.2, unblock: fan.blockedSeats.size > 0 ? 1.5 : 0.2 })!;
   if (choice === 'void_sale') {
     const orderId = sold.length > 0 ? rng.pick(sold).orderId : 'order-none';
     const returnTo = rng.chance(0.7) ? ('available' as const) : ('blocked' as const);

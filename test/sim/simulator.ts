@@ -27,6 +27,7 @@ import { silentLogger } from '../../src/shared/logger.js';
 import { Auditor, canonicalState, isDefinitive } from './auditor.js';
 import { check, fail, SimulationFailure } from './failure.js';
 import { Fan, nextIntent, type Intent, type IntentFactoryContext } from './fans.js';
+import { PaymentWorld, type PaymentHost, type PaymentOptions, type RoutedActor } from './payments.js';
 import { Prng } from './prng.js';
 import { buildSimShow, simShowId, type SimShowOptions } from './show.js';
 import { SimulatedJournal, type OpFault, type ParkedOp } from './simulated-journal.js';
@@ -99,6 +100,20 @@ export interface SimOptions {
   /** Overrides of the seed-chosen fault profile. */
   faults?: Partial<FaultProfile>;
   show?: SimShowOptions;
+  /**
+   * A committed read (availability, getHold) that fails must fail with a proper error, not a
+   * programming error such as a TypeError (`reads_fail_cleanly`). Off by default while
+   * ShowActor.readCommitted still runs queued readers on a null state after a fence or a failed
+   * activation (see simulator.test.ts); the count is in `coverage.reads_failed_with_type_error`.
+   */
+  strictReads?: boolean;
+  /** What the actors load instead of the show's definition (the auditor keeps the real one): broken variants only. */
+  actorDefinition?: (definition: ShowDefinition) => ShowDefinition;
+  /**
+   * Payments: fans check out and pay through the real order saga and the simulated PSP
+   * (payments.ts), with their own faults; needs an SQL `store`. Off by default.
+   */
+  payments?: boolean | PaymentOptions;
   /** Bound on liveness-phase iterations before the run counts as stuck. Default 10,000. */
   livenessIterationsMax?: number;
   /** Receives one line per simulator action (for replaying a failing seed by eye). */
@@ -129,6 +144,8 @@ export interface SimStats {
   /** Crashes by the await point(s) the process was parked at ('between_calls' if none). */
   crashPoints: Record<string, number>;
   faults: Record<FaultKind, number>;
+  /** What the run exercised beyond the basics (waitlist offers, presale channels, payments), by name. */
+  coverage: Record<string, number>;
 }
 
 export interface SimFailure {
@@ -184,9 +201,16 @@ function describeCommand(envelope: CommandEnvelope): string {
     case 'block_seats':
     case 'unblock_seats':
       return command.seats.join(' ');
+    case 'join_waitlist':
+      return `${command.entryId} party ${command.partySize}${command.tierId === undefined ? '' : ` tier ${command.tierId}`}`;
     default:
       return JSON.stringify(command);
   }
+}
+
+/** A client (fan) with nothing in flight: no command waiting for an answer, no payment call. */
+function isIdle(fan: Fan): boolean {
+  return fan.current === null && !fan.sagaBusy;
 }
 
 function settle(): Promise<void> {
@@ -239,6 +263,7 @@ function emptyStats(): SimStats {
     events: {},
     crashPoints: {},
     faults: Object.fromEntries(faultKinds.map((kind) => [kind, 0])) as Record<FaultKind, number>,
+    coverage: {},
   };
 }
 
@@ -271,10 +296,13 @@ class Simulation {
   private step = 0;
   private phase: SimFailure['phase'] = 'safety';
   private holdCounter = 0;
+  private entryCounter = 0;
   private intentCounter = 0;
   private actorCounter = 0;
   private definitiveReplies = 0;
   private readonly traceSink: ((line: string) => void) | undefined;
+  private readonly payments: PaymentWorld | null;
+  private readonly strictReads: boolean;
 
   constructor(
     readonly seed: number,
@@ -282,10 +310,11 @@ class Simulation {
   ) {
     this.rng = new Prng(seed);
     const setup = this.rng.fork();
-    this.definition = buildSimShow(setup, options.show);
+    // Channels and the offer TTL draw from a generator of their own, so the draws of `setup` stay as they were.
+    this.definition = buildSimShow(setup, options.show, { rng: new Prng((seed ^ 0x5eed_c4a7) >>> 0), startMs });
     this.inventory = new Inventory(this.definition);
     this.seatIds = Array.from({ length: this.inventory.seatCount }, (_, seat) => this.inventory.seatId(seat));
-    this.journal = new SimulatedJournal(options.store ?? memoryStore(options.createJournal?.() ?? new MemoryJournal()), this.definition);
+    this.journal = new SimulatedJournal(options.store ?? memoryStore(options.createJournal?.() ?? new MemoryJournal()), options.actorDefinition?.(structuredClone(this.definition)) ?? this.definition);
     this.auditor = new Auditor(this.journal, this.inventory);
     this.profile = { ...chooseFaultProfile(setup), ...options.faults };
     const batchCommandsMax = setup.between(1, 8);
@@ -302,7 +331,39 @@ class Simulation {
     this.livenessIterationsMax = options.livenessIterationsMax ?? 10_000;
     this.timeoutMs = setup.between(2_000, 8_000);
     this.traceSink = options.trace;
+    this.strictReads = options.strictReads ?? false;
     this.trace(`seed ${seed}: profile ${JSON.stringify(this.profile)} limits ${JSON.stringify(this.limits)} fans ${fanCount} timeout ${this.timeoutMs}ms`);
+    const payments = options.payments === true ? {} : options.payments === false ? undefined : options.payments;
+    if (payments === undefined) this.payments = null;
+    else {
+      const sql = this.journal.store.sql;
+      if (sql === null) throw new Error('payments need an SQL store: the order saga runs on it');
+      this.payments = new PaymentWorld(this.paymentHost(), sql, new Prng((seed ^ 0x0a9e_5a6a) >>> 0), payments);
+    }
+  }
+
+  /** What the payments world sees of this simulation. */
+  private paymentHost(): PaymentHost {
+    return {
+      rng: this.rng,
+      time: this.time,
+      showId: simShowId,
+      faultsOn: () => this.faultsOn,
+      route: () => this.route(),
+      owner: () => {
+        const phase = this.primary.actor.currentPhase;
+        if (phase === 'fenced' || phase === 'stopped') this.replacePrimary(false);
+        return this.primary;
+      },
+      observe: (handle, envelope, reply) => this.onSagaReply(handle, envelope, reply),
+      crashOwner: () => this.kill(this.primary, true),
+      jumpWallClock: (deltaMs) => {
+        this.trace(`clock jump ${deltaMs}ms everywhere (past the payment window)`);
+        this.time.jumpWallClock(deltaMs);
+      },
+      reference: () => this.auditor.reference,
+      trace: (line) => this.trace(line),
+    };
   }
 
   private trace(line: string | (() => string)): void {
@@ -339,7 +400,14 @@ class Simulation {
     this.stats.snapshotsWritten = this.journal.stats.snapshotsWritten;
     this.stats.orphanedWritesLanded = this.journal.stats.orphanedWritesLanded;
     this.stats.events = { ...this.auditor.eventCounts };
+    if (this.payments !== null) Object.assign(this.stats.coverage, this.payments.coverage);
     if (this.auditor.reference.poolSalesVoided > 0) this.stats.events['sale_voided_with_pools'] = this.auditor.reference.poolSalesVoided;
+    const coverage = this.stats.coverage;
+    coverage['waitlist_joins'] = this.auditor.eventCounts['waitlist_joined'] ?? 0;
+    coverage['offers_made'] = this.auditor.reference.offersMade;
+    coverage['channel_holds_with_key'] = this.auditor.reference.channelHoldsKeyed;
+    coverage['channel_holds_after_release'] = this.auditor.reference.channelHoldsReleased;
+    coverage['channel_refusals'] = (this.stats.replies['channel_restricted'] ?? 0) + (this.stats.replies['channel_key_invalid'] ?? 0);
     const result: SimResult = { seed: this.seed, ok: failure === undefined, steps: this.step, stats: this.stats };
     if (failure !== undefined) result.failure = failure;
     return result;
@@ -451,15 +519,25 @@ class Simulation {
         const others = this.fans.filter((other) => other !== fan).flatMap((other) => [...other.holds.keys()]);
         return others.length > 0 ? this.rng.pick(others) : null;
       },
+      // Offer holds are `<show>.h` + the entry id without its 'w': 'wq…' keeps them apart from the fans' `h<n>`.
+      newEntryId: () => {
+        this.entryCounter += 1;
+        return `wq${this.entryCounter}`;
+      },
       nowMs: this.time.monotonicMs,
     };
   }
 
   private startIntent(): void {
-    const idle = this.fans.filter((fan) => fan.current === null);
+    const idle = this.fans.filter(isIdle);
     if (idle.length === 0) return;
     const fan = this.rng.pick(idle);
-    const intent = nextIntent(this.intentContext(), fan, { keyReuse: this.faultsOn ? this.profile.keyReuse : 0 });
+    if (this.payments !== null && fan.userId !== 'admin' && this.payments.canStartFor(fan) && this.rng.chance(0.85)) {
+      this.stats.intents += 1;
+      this.payments.startFanTask(fan);
+      return;
+    }
+    const intent = nextIntent(this.intentContext(), fan, { keyReuse: this.faultsOn ? this.profile.keyReuse : 0, sagaPayments: this.payments !== null });
     if (intent.reuse) this.stats.faults.key_reuse += 1;
     fan.current = intent;
     this.stats.intents += 1;
@@ -468,6 +546,7 @@ class Simulation {
 
   private send(intent: Intent): void {
     const envelope: CommandEnvelope = { command: intent.commandFor(intent.attempts), scopedKey: intent.scopedKey, fingerprint: intent.fingerprint };
+    if (envelope.command.type === 'place_hold') this.auditor.noteHoldKey(envelope.command.holdId, envelope.command.channelKeyHash);
     intent.attempts += 1;
     intent.deadlineMs = this.time.monotonicMs + this.timeoutMs;
     intent.nextRetryAtMs = null;
@@ -522,6 +601,19 @@ class Simulation {
     else this.replies.push({ intent: message.intent, envelope: message.envelope, reply: copy });
   }
 
+  /** A reply an actor gave the order saga: counted and judged like a client's. */
+  private onSagaReply(handle: RoutedActor, envelope: CommandEnvelope, reply: ShowReply): void {
+    const ghost = handle.role === 'dead';
+    const copy = structuredClone(reply);
+    const code = copy.ok ? 'ok' : copy.code;
+    this.trace(() => `${handle.tag} answers the saga's ${envelope.command.type} (${describeCommand(envelope)}): ${copy.ok ? `ok v${copy.version}` : `${copy.code} (${copy.detail})`}${ghost ? ' (ghost)' : ''}`);
+    this.stats.replies[code] = (this.stats.replies[code] ?? 0) + 1;
+    if (!copy.ok && copy.code === 'overloaded') this.stats.faults.mailbox_overloaded += 1;
+    if (isDefinitive(copy)) this.definitiveReplies += 1;
+    if (ghost) this.stats.ghostReplies += 1;
+    this.auditor.reply({ owner: handle.tag, scopedKey: envelope.scopedKey ?? '', fingerprint: envelope.fingerprint ?? '', command: envelope.command, reply: copy, ghost });
+  }
+
   private deliverReply(): void {
     const index = this.faultsOn && this.profile.reorder ? this.rng.int(this.replies.length) : 0;
     const [delivered] = this.replies.splice(index, 1);
@@ -558,9 +650,14 @@ class Simulation {
         this.trace(`${handle.tag} read answered at v${snapshot.version}`);
         this.auditor.read(handle.tag, snapshot);
       },
-      () => {
+      (error: unknown) => {
         handle.openReads -= 1;
         this.stats.readErrors += 1;
+        this.trace(() => `${handle.tag} read failed (${handle.actor.currentPhase}): ${String(error)}`);
+        if (error instanceof TypeError || error instanceof ReferenceError || error instanceof RangeError) {
+          this.stats.coverage['reads_failed_with_type_error'] = (this.stats.coverage['reads_failed_with_type_error'] ?? 0) + 1;
+          if (this.strictReads) this.auditor.violation('reads_fail_cleanly', `a committed read of ${handle.tag} (now ${handle.actor.currentPhase}) failed with ${error.name}: ${error.message}`);
+        }
       },
     );
   }
@@ -609,6 +706,7 @@ class Simulation {
     const fault = this.chooseFault(op);
     this.trace(() => `complete ${op.owner} ${op.kind}${op.batch ? ` v${op.batch.fromVersion}..v${op.batch.toVersion} epoch ${op.batch.epoch} [${op.batch.events.map((event) => event.type).join(',')}] keys ${op.batch.idempotencyRecords.length}` : ''}${op.orphaned ? ' (orphaned)' : ''}${fault === 'none' ? '' : ` with ${fault}`}`);
     await this.journal.complete(op, fault);
+    this.payments?.markDirty();
     const error = this.journal.lastError;
     if (error !== null) this.trace(() => `  → ${error instanceof Error ? `${error.name}: ${error.message}${'scopedKeys' in error ? ` ${JSON.stringify(error.scopedKeys)}` : ''}` : String(error)}`);
   }
@@ -618,8 +716,9 @@ class Simulation {
   private async safetyStep(): Promise<void> {
     const { rng, profile } = this;
     const olds = this.oldOwners;
+    const payments = this.payments;
     const action = rng.weighted({
-      start_intent: this.fans.some((fan) => fan.current === null) ? 3 : 0,
+      start_intent: this.fans.some(isIdle) ? 3 : 0,
       deliver_message: this.network.length > 0 ? 5 : 0,
       deliver_reply: this.replies.length > 0 ? 4 : 0,
       complete_op: this.journal.parkedOps.length > 0 ? 7 : 0,
@@ -630,6 +729,11 @@ class Simulation {
       graceful_move: profile.gracefulMove,
       kill_old: olds.length > 0 ? 0.3 : 0,
       clock_jump: profile.clockJump,
+      saga_op: payments !== null && payments.parkedCount > 0 ? 12 : 0,
+      deliver_webhook: payments !== null && payments.webhooksQueued > 0 ? 3 : 0,
+      reconcile: payments?.profile.reconcile ?? 0,
+      server_crash: payments?.crashWeight() ?? 0,
+      window_jump: payments?.profile.windowJump ?? 0,
     });
     switch (action) {
       case 'start_intent':
@@ -648,6 +752,7 @@ class Simulation {
         const delta = rng.chance(0.85) ? rng.between(20, 3_000) : rng.chance(0.75) ? rng.between(3_000, 60_000) : rng.between(60_000, 400_000);
         this.trace(`advance ${delta}ms`);
         await this.time.advanceTo(this.time.monotonicMs + delta, settle);
+        this.payments?.markDirty();
         break;
       }
       case 'read':
@@ -681,6 +786,21 @@ class Simulation {
         else this.primary.offset.skewMs += delta;
         break;
       }
+      case 'saga_op':
+        await payments!.completeOp(rng.int(payments!.parkedCount));
+        break;
+      case 'deliver_webhook':
+        payments!.deliverWebhook();
+        break;
+      case 'reconcile':
+        payments!.startReconcile(0);
+        break;
+      case 'server_crash':
+        await payments!.crash();
+        break;
+      case 'window_jump':
+        payments!.jumpPastWindow();
+        break;
       case null:
         break;
     }
@@ -705,9 +825,22 @@ class Simulation {
 
   private async afterStep(): Promise<void> {
     this.clientTick();
+    this.payments?.tick();
     await this.auditor.sync();
     this.checkLiveActors();
     await this.auditor.audit();
+    this.tellOffers();
+    await this.payments?.audit(false);
+  }
+
+  /** Fans hear of the offers made to them (as the gateway pushes them), now and then not at all. */
+  private tellOffers(): void {
+    for (const offer of this.auditor.takeNewOffers()) {
+      const fan = this.fans.find((candidate) => candidate.userId === offer.userId);
+      if (fan === undefined) continue;
+      fan.waitlisted = false;
+      if (this.rng.chance(0.85)) fan.holds.set(offer.holdId, { status: 'held', orderId: null });
+    }
   }
 
   /** The committed state of an actor that is running with no commit in flight, read synchronously; else null. */
@@ -763,6 +896,7 @@ class Simulation {
       `${this.auditor.reference.liveHolds} live holds (overdue: ${this.auditor.reference.overdueHolds(this.wallNow(this.primary)).slice(0, 3).join(', ') || 'none'})`,
       `owners: ${owners.join(', ')}; lease holder ${this.journal.leaseHolder ?? 'nobody'}`,
       `parked ${this.journal.parkedOps.length}, network ${this.network.length}, replies ${this.replies.length}, timers ${this.time.pendingTimers}`,
+      ...(this.payments === null ? [] : [this.payments.describe()]),
     ].join('; ');
   }
 
@@ -772,6 +906,7 @@ class Simulation {
 
   private async liveness(): Promise<void> {
     this.faultsOn = false;
+    this.payments?.startLiveness();
     for (const handle of this.oldOwners) this.kill(handle, false);
     const deadlineMs = this.time.monotonicMs + 6 * 3_600_000;
     // A recovery livelock: the actor keeps rebuilding while nothing commits and no command gets a definitive answer.
@@ -790,21 +925,34 @@ class Simulation {
       const recoveries = this.stats.recoveries - recoveriesAtProgress;
       if (recoveries > 50) fail('liveness', `${recoveries} recoveries in a row after the faults stopped without any commit or definitive answer (a recovery livelock): ${this.describe()}`);
       this.ensurePrimary();
+      const payments = this.payments;
       if (this.journal.parkedOps.length > 0) {
         await this.completeOp(0);
+      } else if (payments !== null && payments.parkedCount > 0) {
+        await payments.completeOp(0);
       } else if (this.network.length > 0) {
         this.deliverMessage();
       } else if (this.replies.length > 0) {
         this.deliverReply();
+      } else if (payments !== null && payments.webhooksQueued > 0) {
+        payments.deliverWebhook();
       } else {
         const unresolved = this.unresolvedIntents();
-        if (unresolved.length === 0 && this.auditor.reference.liveHolds === 0 && this.primary.actor.currentPhase === 'running') break;
+        // Payments settle too: no call running, no PSP work pending, and a last reconcile that found nothing to do.
+        const paymentsQuiet = payments === null || payments.quiet();
+        if (unresolved.length === 0 && this.auditor.reference.liveHolds === 0 && this.primary.actor.currentPhase === 'running' && paymentsQuiet) break;
+        if (payments !== null && payments.parkedCount > 0) {
+          await settle();
+          await this.afterStep();
+          continue;
+        }
         const now = this.time.monotonicMs;
         let target = now + 60_000;
         const nextTimer = this.time.nextTimerAtMs();
         if (nextTimer !== undefined) target = Math.min(target, nextTimer);
         for (const intent of unresolved) target = Math.min(target, intent.nextRetryAtMs ?? intent.deadlineMs);
         await this.time.advanceTo(Math.max(now + 1, target), settle);
+        this.payments?.markDirty();
       }
       await settle();
       await this.afterStep();
@@ -816,6 +964,8 @@ class Simulation {
   private async finalChecks(): Promise<void> {
     await this.auditor.audit();
     this.auditor.finalCheck();
+    await this.payments?.audit(true);
+    this.payments?.close();
     const unresolved = this.unresolvedIntents();
     check(unresolved.length === 0, 'liveness', () => `unresolved intents at the end: ${this.describe()}`);
 
@@ -902,6 +1052,7 @@ export function mergeStats(total: SimStats, one: SimStats): SimStats {
   for (const [point, count] of Object.entries(one.crashPoints)) total.crashPoints[point] = (total.crashPoints[point] ?? 0) + count;
   for (const [code, count] of Object.entries(one.replies)) total.replies[code] = (total.replies[code] ?? 0) + count;
   for (const kind of faultKinds) total.faults[kind] += one.faults[kind];
+  for (const [name, count] of Object.entries(one.coverage)) total.coverage[name] = (total.coverage[name] ?? 0) + count;
   return total;
 }
 

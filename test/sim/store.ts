@@ -13,6 +13,8 @@ export interface StoreUnderTest {
   readonly journal: ShowJournal;
   /** Set when the store is a MemoryJournal: commit faults then go through its `faultFor`. */
   readonly memory: MemoryJournal | null;
+  /** The SQL database behind a Postgres journal (the order saga runs on it), else null. */
+  readonly sql: SqlDatabase | null;
   committedVersion(showId: string): Promise<number>;
   soldSeats(showId: string): Promise<ReadonlyMap<string, string>>;
 }
@@ -22,6 +24,7 @@ export function memoryStore(journal: MemoryJournal = new MemoryJournal()): Store
     name: 'memory',
     journal,
     memory: journal,
+    sql: null,
     committedVersion: async (showId) => journal.committedVersion(showId),
     soldSeats: async (showId) => new Map(journal.soldSeats(showId)),
   };
@@ -33,6 +36,7 @@ export function sqlStore(db: SqlDatabase): StoreUnderTest & { reset(): Promise<v
     name: db.kind,
     journal: new PostgresJournal(db),
     memory: null,
+    sql: db,
     async committedVersion(showId) {
       const { rows } = await db.query<{ version: number }>('select version from show_leases where show_id = $1', [showId]);
       return rows[0] === undefined ? 0 : Number(rows[0].version);
@@ -42,7 +46,7 @@ export function sqlStore(db: SqlDatabase): StoreUnderTest & { reset(): Promise<v
       return new Map(rows.map((row) => [row.seat_id, row.order_id]));
     },
     async reset() {
-      await db.exec('truncate show_leases, journal, snapshots, idempotency_keys, sold_seats, pool_sales, outbox');
+      await db.exec('truncate show_leases, journal, snapshots, idempotency_keys, sold_seats, pool_sales, outbox, orders, payments, tickets, ticket_transfers, webhook_events');
     },
   };
 }
