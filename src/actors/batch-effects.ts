@@ -34,6 +34,12 @@ export function collectEffects(effects: BatchEffects, state: ShowState, event: S
   switch (event.type) {
     case 'hold_placed':
       touch(event.seats, event.pools);
+      if (event.offerFor !== undefined) {
+        effects.outbox.push({
+          topic: 'WaitlistOffer',
+          payload: { showId: inventory.showId, holdId: event.holdId, userId: event.userId, seats: event.seats.map((seat) => inventory.seatId(seat)), expiresAtMs: event.expiresAtMs },
+        });
+      }
       break;
     case 'hold_released':
     case 'hold_expired': {

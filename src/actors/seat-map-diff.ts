@@ -19,6 +19,8 @@ export interface SeatMapDiff {
   itemsAvailable: number;
   /** Waitlist offers made in this change, to push to their fans. */
   offers: HoldView[];
+  /** Price tiers with no seat left to hold after this change. */
+  tiersSoldOut: string[];
 }
 
 export interface AvailabilitySnapshot {
@@ -40,7 +42,7 @@ export function diffOf(state: ShowState, fromVersion: number, committedAtMs: num
     const claim = state.claims.get(holdId);
     return claim === undefined ? [] : [holdView(state, claim)];
   });
-  return { showId: state.inventory.showId, fromVersion, toVersion: state.version, committedAtMs, seats, pools, itemsAvailable: availableItems(state), offers };
+  return { showId: state.inventory.showId, fromVersion, toVersion: state.version, committedAtMs, seats, pools, itemsAvailable: availableItems(state), offers, tiersSoldOut: tiersSoldOut(state) };
 }
 
 export function availabilityOf(state: ShowState): AvailabilitySnapshot {
@@ -59,4 +61,21 @@ function availableItems(state: ShowState): number {
   for (let row = 0; row < state.inventory.rowCount; row += 1) available += state.rowFree[row]!;
   for (let pool = 0; pool < state.inventory.pools.length; pool += 1) available += poolAvailable(state, pool);
   return available;
+}
+
+/** Tiers whose rows have no free seat: the per-row free counts make this O(rows). */
+function tiersSoldOut(state: ShowState): string[] {
+  const { inventory } = state;
+  return inventory.tierIds.filter((_, tier) => {
+    const rows = inventory.tierRows[tier]!;
+    if (rows.length === 0) return false;
+    for (const row of rows) {
+      if (state.rowFree[row] === 0) continue;
+      const start = inventory.rowStart[row]!;
+      for (let seat = start; seat < start + inventory.rowLength[row]!; seat += 1) {
+        if (inventory.seatTier[seat] === tier && state.seatStatus[seat] === 0) return false;
+      }
+    }
+    return true;
+  });
 }

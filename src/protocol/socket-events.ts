@@ -79,6 +79,8 @@ export interface WaitlistOfferMessage {
 export interface ShowStatusMessage {
   show_id: string;
   sold_out: boolean;
+  /** Price tiers with no seat left (a fan waiting for one tier hears it at once). */
+  tiers_sold_out: string[];
   items_available: number;
   version: number;
 }

@@ -84,7 +84,7 @@ for (const kind of databaseKinds) {
       expect(held.status).toBe(201);
       const news = await soldOut;
       expect(news.atMs - heldAtMs).toBeLessThan(1_000);
-      expect(news.status).toMatchObject({ show_id: roomShowId, sold_out: true, items_available: 0 });
+      expect(news.status).toMatchObject({ show_id: roomShowId, sold_out: true, tiers_sold_out: ['std'], items_available: 0 });
       const stats = (await t.request('GET', `/v1/ops/shows/${roomShowId}/queue`, { token: t.adminToken })).body as { serving: number };
       await new Promise((resolve) => setTimeout(resolve, 400));
       const later = (await t.request('GET', `/v1/ops/shows/${roomShowId}/queue`, { token: t.adminToken })).body as { serving: number };

@@ -8,7 +8,7 @@ import type { ShowStatusMessage, WaitlistOfferMessage } from '../../protocol/soc
  * to its watchers and its waiting room at once.
  */
 export class ShowNotices {
-  private readonly soldOut = new Map<string, boolean>();
+  private readonly soldOut = new Map<string, string>();
 
   constructor(
     private readonly toUser: (userId: string, offer: WaitlistOfferMessage) => void,
@@ -18,14 +18,11 @@ export class ShowNotices {
   onCommitted(diff: SeatMapDiff): void {
     for (const offer of diff.offers) this.toUser(offer.userId, renderOffer(offer));
     const soldOut = diff.itemsAvailable === 0;
-    if (this.soldOut.get(diff.showId) !== soldOut) {
-      this.soldOut.set(diff.showId, soldOut);
-      this.toShow(diff.showId, { show_id: diff.showId, sold_out: soldOut, items_available: diff.itemsAvailable, version: diff.toVersion });
+    const key = `${soldOut}|${diff.tiersSoldOut.join(',')}`;
+    if (this.soldOut.get(diff.showId) !== key) {
+      this.soldOut.set(diff.showId, key);
+      this.toShow(diff.showId, { show_id: diff.showId, sold_out: soldOut, tiers_sold_out: diff.tiersSoldOut, items_available: diff.itemsAvailable, version: diff.toVersion });
     }
-  }
-
-  isSoldOut(showId: string): boolean {
-    return this.soldOut.get(showId) ?? false;
   }
 }
 
