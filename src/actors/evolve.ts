@@ -1,7 +1,7 @@
 import { assert, unreachable } from '../shared/assert.js';
 import { limits } from './limits.js';
 import type { ShowEvent } from './messages.js';
-import { isExpiryCurrent, poolAvailable, seatStatus, type Claim, type HoldEnding, type SeatStatusCode, type ShowState } from './show-state.js';
+import { isExpiryCurrent, noItems, poolAvailable, seatStatus, type Claim, type HoldEnding, type SeatStatusCode, type ShowState } from './show-state.js';
 
 /**
  * Applies one journaled event to the state, in place, and returns it. Events were validated
@@ -22,14 +22,14 @@ export function evolve(state: ShowState, event: ShowEvent): ShowState {
         userId: event.userId,
         status: 'held',
         seats: event.seats,
-        pools: event.pools,
+        pools: event.pools.length === 0 ? noItems : event.pools,
         expiresAtMs: event.expiresAtMs,
         extensionsUsed: 0,
         orderId: null,
         totalCents: event.totalCents,
         split: event.split,
         offerFor: event.offerFor ?? null,
-        channelQuota: event.channelQuota ?? [],
+        channelQuota: event.channelQuota ?? noItems,
       };
       for (const [pool, channel, units] of claim.channelQuota) state.channelPoolUsed[channel]![pool]! += units;
       state.claims.set(event.holdId, claim);

@@ -35,6 +35,9 @@ export interface WaitlistEntry {
 
 export type HoldEnding = 'expired' | 'released' | 'voided';
 
+/** One shared empty list for the claims that have no pools or channel units (most of them): claims never mutate their lists. */
+export const noItems: never[] = Object.freeze([]) as unknown as never[];
+
 /**
  * The in-memory state of one show. Owned by exactly one actor; `evolve` updates it in place
  * (typed arrays make copying 50,000 seats per event too costly), so a failed commit means

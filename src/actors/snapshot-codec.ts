@@ -2,7 +2,7 @@ import { pack, unpack } from 'msgpackr';
 import { assert } from '../shared/assert.js';
 import type { Inventory } from './inventory.js';
 import type { HoldStatus } from './messages.js';
-import { createShowState, type Claim, type HoldEnding, type ShowState } from './show-state.js';
+import { createShowState, noItems, type Claim, type HoldEnding, type ShowState } from './show-state.js';
 
 const formatVersion = 2;
 
@@ -74,7 +74,7 @@ export function decodeSnapshot(inventory: Inventory, data: Uint8Array): ShowStat
     state.rowFree[row] = free;
   }
   for (const [holdId, userId, status, seats, pools, expiresAtMs, extensionsUsed, orderId, totalCents, split, offerFor, channelQuota] of body.claims) {
-    const claim: Claim = { holdId, userId, status, seats, pools, expiresAtMs, extensionsUsed, orderId, totalCents, split, offerFor: offerFor ?? null, channelQuota: channelQuota ?? [] };
+    const claim: Claim = { holdId, userId, status, seats, pools: pools.length === 0 ? noItems : pools, expiresAtMs, extensionsUsed, orderId, totalCents, split, offerFor: offerFor ?? null, channelQuota: channelQuota === undefined || channelQuota.length === 0 ? noItems : channelQuota };
     for (const [pool, channel, units] of claim.channelQuota) state.channelPoolUsed[channel]![pool]! += units;
     state.claims.set(holdId, claim);
     if (status === 'sold') {
