@@ -14,7 +14,6 @@
  * All on 127.0.0.1, same machine, same clock. Everything runs in a PostgreSQL schema of its own
  * (bench_fanout_<random>), dropped at the end; --pglite uses embedded PGlite in the server process.
  */
-import { fork, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -29,6 +28,8 @@ import type { ClientResult, ClientToParent, ConnectReport, FanoutClientParams, P
 import { cpuSample, cpuSince, LatencyHistogram, machineInfo, progress, resultsDir, round, ticker, writeResult, type LatencySummary } from './support/report.js';
 import type { FanoutServerParams, ParentToServer, ServerStats, ServerToParent } from './support/fanout-server.js';
 import { mulberry32 } from './support/show-history.js';
+import { Child, forkTs } from './support/child.js';
+import { summarizeProfile, type ProfileSummary } from './support/profile-summary.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const parsers: readonly Parser[] = ['msgpack', 'json'];
@@ -214,96 +215,9 @@ function openFileLimit(): { soft: number | null; hard: number | null } {
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** A forked child speaking typed IPC; `next(type)` waits for its next message of that type. */
-class Child<In extends { type: string }, Out extends { type: string }> {
-  private readonly waiting = new Map<string, { resolve: (message: Out) => void; reject: (error: Error) => void }[]>();
-  private readonly inbox: Out[] = [];
-  private exited: Error | null = null;
-  readonly exit: Promise<void>;
-
-  constructor(
-    readonly name: string,
-    readonly process: ChildProcess,
-  ) {
-    process.stdout?.on('data', (chunk: Buffer) => globalThis.process.stderr.write(chunk));
-    process.on('message', (message: Out) => this.deliver(message));
-    this.exit = new Promise((resolve) => {
-      process.once('exit', (code, signal) => {
-        this.exited = new Error(`${name} exited (code ${code}, signal ${signal})`);
-        for (const waiters of this.waiting.values()) for (const waiter of waiters) waiter.reject(this.exited);
-        this.waiting.clear();
-        resolve();
-      });
-    });
-  }
-
-  get pid(): number | undefined {
-    return this.process.pid;
-  }
-
-  send(message: In): void {
-    if (this.process.connected) this.process.send(message);
-  }
-
-  private deliver(message: Out): void {
-    if (message.type === 'error') {
-      const error = new Error(`${this.name}: ${(message as { message?: string }).message ?? 'failed'}`);
-      for (const waiters of this.waiting.values()) for (const waiter of waiters) waiter.reject(error);
-      this.waiting.clear();
-      return;
-    }
-    const waiters = this.waiting.get(message.type);
-    const waiter = waiters?.shift();
-    if (waiter) waiter.resolve(message);
-    else this.inbox.push(message);
-  }
-
-  next<T extends Out['type']>(type: T, timeoutMs: number): Promise<Extract<Out, { type: T }>> {
-    const queued = this.inbox.findIndex((message) => message.type === type);
-    if (queued >= 0) return Promise.resolve(this.inbox.splice(queued, 1)[0] as Extract<Out, { type: T }>);
-    if (this.exited) return Promise.reject(this.exited);
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`${this.name}: no "${type}" within ${timeoutMs} ms`)), timeoutMs);
-      const list = this.waiting.get(type) ?? [];
-      list.push({
-        resolve: (message) => {
-          clearTimeout(timer);
-          resolve(message as Extract<Out, { type: T }>);
-        },
-        reject: (error) => {
-          clearTimeout(timer);
-          reject(error);
-        },
-      });
-      this.waiting.set(type, list);
-    });
-  }
-
-  /** Asks politely (`close`), then ends it by its pid if it lingers. */
-  async stop(closeMessage: In, graceMs: number): Promise<void> {
-    if (this.exited) return;
-    this.send(closeMessage);
-    const timer = setTimeout(() => {
-      if (!this.exited && this.process.pid !== undefined) {
-        progress(`${this.name} (pid ${this.process.pid}) did not exit within ${graceMs} ms: SIGKILL`);
-        this.process.kill('SIGKILL');
-      }
-    }, graceMs);
-    await this.exit;
-    clearTimeout(timer);
-  }
-}
-
 type ServerChild = Child<ParentToServer, ServerToParent>;
 type ClientChild = Child<ParentToClient, ClientToParent>;
 
-function forkTs(script: string, params: unknown, env: Record<string, string>): ChildProcess {
-  return fork(join(here, script), [JSON.stringify(params)], {
-    execArgv: ['--import', 'tsx'],
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
-  });
-}
 
 // ---------------------------------------------------------------------------------------------
 // The hold driver.
@@ -486,85 +400,6 @@ interface RunResult {
 }
 
 // ---------------------------------------------------------------------------------------------
-// CPU profile summary (--prof).
-
-interface ProfileNode {
-  id: number;
-  callFrame: { functionName: string; url: string; lineNumber: number };
-  hitCount?: number;
-  children?: number[];
-}
-
-interface CpuProfile {
-  nodes: ProfileNode[];
-  samples: number[];
-  timeDeltas: number[];
-  startTime: number;
-  endTime: number;
-}
-
-interface ProfileEntry {
-  fn: string;
-  where: string;
-  /** Share of the profile's busy (non-idle) samples: where the CPU went. */
-  cpuPct: number;
-}
-
-interface ProfileSummary {
-  path: string;
-  /** Share of the window's samples that were not idle (busy in JS, native code or GC). */
-  busyPct: number;
-  /** Busy time by function and by package/directory, in % of busy samples. */
-  top: ProfileEntry[];
-  byPackage: Record<string, number>;
-}
-
-function packageOf(url: string, functionName: string): string {
-  if (url === '') return functionName.startsWith('(') ? functionName : '(native)';
-  const modules = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url);
-  if (modules) return modules[1]!;
-  const src = /\/(src|bench)\/(.*)$/.exec(url);
-  if (src) return `${src[1]}/${src[2]!.split('/').slice(0, -1).join('/') || '.'}`;
-  if (url.startsWith('node:')) return url;
-  return url.split('/').slice(-2).join('/');
-}
-
-function summarizeProfile(path: string): ProfileSummary {
-  const profile = JSON.parse(readFileSync(path, 'utf8')) as CpuProfile;
-  const byId = new Map(profile.nodes.map((node) => [node.id, node]));
-  const selfUs = new Map<number, number>();
-  profile.samples.forEach((id, index) => selfUs.set(id, (selfUs.get(id) ?? 0) + (profile.timeDeltas[index] ?? 0)));
-  let totalUs = 0;
-  let idleUs = 0;
-  const byFunction = new Map<string, { fn: string; where: string; us: number }>();
-  const byPackageUs = new Map<string, number>();
-  for (const [id, us] of selfUs) {
-    totalUs += us;
-    const frame = byId.get(id)!.callFrame;
-    const fn = frame.functionName || '(anonymous)';
-    if (fn === '(idle)') {
-      idleUs += us;
-      continue;
-    }
-    const where = frame.url ? `${frame.url.replace(/^.*\/(node_modules|src|bench)\//, '$1/')}:${frame.lineNumber + 1}` : '';
-    const key = `${fn}@${where}`;
-    const entry = byFunction.get(key) ?? { fn, where, us: 0 };
-    entry.us += us;
-    byFunction.set(key, entry);
-    const pkg = packageOf(frame.url, fn);
-    byPackageUs.set(pkg, (byPackageUs.get(pkg) ?? 0) + us);
-  }
-  const busyUs = Math.max(1, totalUs - idleUs);
-  const top = [...byFunction.values()]
-    .sort((a, b) => b.us - a.us)
-    .slice(0, 25)
-    .map((entry) => ({ fn: entry.fn, where: entry.where, cpuPct: round((entry.us / busyUs) * 100, 1) }));
-  const byPackage: Record<string, number> = {};
-  for (const [pkg, us] of [...byPackageUs].sort((a, b) => b[1] - a[1]).slice(0, 20)) byPackage[pkg] = round((us / busyUs) * 100, 1);
-  return { path, busyPct: round(((totalUs - idleUs) / Math.max(1, totalUs)) * 100, 1), top, byPackage };
-}
-
-// ---------------------------------------------------------------------------------------------
 // One run.
 
 async function withSchema<T>(options: Options, work: (postgres: FanoutServerParams['postgres']) => Promise<T>): Promise<T> {
@@ -597,12 +432,12 @@ async function runOne(options: Options, watchers: number, parser: Parser, runInd
 
   return withSchema(options, async (postgres) => {
     const serverParams: FanoutServerParams = { showId, maxActiveHoldsPerUser: holdsPerUser, postgres };
-    const server: ServerChild = new Child('server', forkTs('support/fanout-server.ts', serverParams, serverEnv(options, parser)));
+    const server: ServerChild = new Child('server', forkTs(join(here, 'support/fanout-server.ts'), serverParams, serverEnv(options, parser)));
     const processCount = Math.ceil(watchers / options.perProcess);
     const clients: ClientChild[] = Array.from({ length: processCount }, (_, index) => {
       const share = Math.floor(watchers / processCount) + (index < watchers % processCount ? 1 : 0);
       const params: FanoutClientParams = { index, showId, watchers: share, parser, connectConcurrency: options.connectConcurrency, convergeTimeoutMs: 15_000 };
-      return new Child(`client-${index}`, forkTs('fanout-client.ts', params, {}));
+      return new Child(`client-${index}`, forkTs(join(here, 'fanout-client.ts'), params, {}));
     });
     try {
       const ready = await server.next('ready', 60_000);
