@@ -16,7 +16,7 @@ import { wakeFor } from './outbox/wake.js';
 import { TicketService } from './orders/ticket-service.js';
 import type { PaymentProvider } from './payments/payment-provider.js';
 import { createPaymentProvider } from './payments/provider-factory.js';
-import { LocalShowRouter } from './actors/show-router.js';
+import { LocalShowRouter, type ShowRouter } from './actors/show-router.js';
 import type { Config } from './config.js';
 import { Sessions } from './gateway/auth/sessions.js';
 import { HoldController } from './gateway/controllers/hold-controller.js';
@@ -62,6 +62,8 @@ export interface ServerOverrides {
   admission?: AdmissionGate;
   /** A payment provider to use instead of the one the environment selects (tests keep one across restarts). */
   paymentProvider?: PaymentProvider;
+  /** Puts another router in front of this process's actors (load baselines, fault injection in tests). */
+  wrapRouter?: (local: LocalShowRouter) => ShowRouter;
   /** Runs after migrations, before listening (the demo seed). */
   beforeListen?: (db: SqlDatabase, logger: Logger) => Promise<void>;
 }
@@ -83,7 +85,7 @@ export async function startServer(config: Config, overrides: ServerOverrides = {
   const metrics = new Metrics();
   const definitions = new ShowDefinitionStore(db);
   let sockets: SocketGateway | null = null;
-  const router = new LocalShowRouter({
+  const localRouter = new LocalShowRouter({
     ownerId: config.workerId,
     journal: new PostgresJournal(db),
     loadDefinition: (showId) => definitions.load(showId),
@@ -94,6 +96,7 @@ export async function startServer(config: Config, overrides: ServerOverrides = {
     actorLimits: { mailboxDepthMax: config.mailboxDepthMax, batchCommandsMax: config.batchCommandsMax },
     onCommitted: (diff) => sockets?.notices.onCommitted(diff),
   });
+  const router: ShowRouter = overrides.wrapRouter?.(localRouter) ?? localRouter;
   
   const rateLimits = new RateLimits({ perUserPerSecond: config.rateLimitPerUserPerSecond, perIpPerSecond: config.rateLimitPerIpPerSecond });
   const catalog = new CatalogService(db, { clock });
@@ -170,7 +173,7 @@ export async function startServer(config: Config, overrides: ServerOverrides = {
   });
   if (config.outboxEnabled) relay.start();
   http.fallback();
-  const activeShowsTimer = setInterval(() => metrics.activeShows.set(router.activeShowCount), 5_000);
+  const activeShowsTimer = setInterval(() => metrics.activeShows.set(localRouter.activeShowCount), 5_000);
   activeShowsTimer.unref();
 
   const listenSocket = await new Promise<uWS.us_listen_socket>((resolve, reject) => {
@@ -181,7 +184,7 @@ export async function startServer(config: Config, overrides: ServerOverrides = {
   logger.info({ url, database: db.kind, workerId: config.workerId }, 'holdfast listening');
 
   return {
-    port, url, db, router, metrics, logger, sockets, room, orders: orderService, provider,
+    port, url, db, router: localRouter, metrics, logger, sockets, room, orders: orderService, provider,
     async close() {
       if (shuttingDown) return;
       shuttingDown = true;
@@ -191,6 +194,7 @@ export async function startServer(config: Config, overrides: ServerOverrides = {
       clearInterval(reconcileTimer);
       await relay.stop();
       await router.stopAll();
+      if (router !== localRouter) await localRouter.stopAll();
       await sockets?.close();
       if (ownsDb) await db.close();
       logger.info('holdfast stopped');
