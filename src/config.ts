@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { limits } from './actors/limits.js';
 
 /**
@@ -46,6 +47,17 @@ export interface Config {
   outboxMaxAttempts: number;
   queueJoinBatchMax: number;
   workerId: string;
+  /** Worker processes `npm start` runs (1: no primary, the server in this process). */
+  workers: number;
+  /** Prefix of the cluster's Redis keys and channels (clusters sharing a Redis keep apart). */
+  clusterKeyPrefix: string;
+  clusterHeartbeatMs: number;
+  /** A worker silent this long loses its shows to the others. */
+  clusterLivenessTimeoutMs: number;
+  /** How long one forwarded command may wait for the owner before it is retried. */
+  routeHopTimeoutMs: number;
+  /** How long a command keeps being retried while its show moves or its owner is down. */
+  routeRetryWindowMs: number;
 }
 
 function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min = 0): number {
@@ -103,5 +115,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     outboxMaxAttempts: integer(env, 'OUTBOX_MAX_ATTEMPTS', 10, 1),
     queueJoinBatchMax: integer(env, 'QUEUE_JOIN_BATCH_MAX', 2_000, 1),
     workerId: env['WORKER_ID'] ?? `worker-${process.pid}`,
+    workers: integer(env, 'WORKERS', env['DATABASE_URL'] ? availableParallelism() : 1, 1),
+    clusterKeyPrefix: env['CLUSTER_KEY_PREFIX'] ?? 'holdfast:',
+    clusterHeartbeatMs: integer(env, 'CLUSTER_HEARTBEAT_MS', 1_000, 50),
+    clusterLivenessTimeoutMs: integer(env, 'CLUSTER_LIVENESS_TIMEOUT_MS', 3_000, 200),
+    routeHopTimeoutMs: integer(env, 'ROUTE_HOP_TIMEOUT_MS', 2_000, 50),
+    routeRetryWindowMs: integer(env, 'ROUTE_RETRY_WINDOW_MS', 8_000, 0),
   };
 }

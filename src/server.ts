@@ -17,6 +17,10 @@ import { TicketService } from './orders/ticket-service.js';
 import type { PaymentProvider } from './payments/payment-provider.js';
 import { createPaymentProvider } from './payments/provider-factory.js';
 import { LocalShowRouter, type ShowRouter } from './actors/show-router.js';
+import type { ClusterShowRouter } from './cluster/cluster-router.js';
+import type { ClusterRuntime } from './cluster/worker-runtime.js';
+import { pspMethods } from './cluster/remote-payment-provider.js';
+import type { ServingUpdate } from './admission/waiting-room.js';
 import type { Config } from './config.js';
 import { Sessions } from './gateway/auth/sessions.js';
 import { HoldController } from './gateway/controllers/hold-controller.js';
@@ -29,6 +33,7 @@ import { registerHoldRoutes } from './gateway/routes/hold-routes.js';
 import { HttpIdempotency } from './gateway/http/http-idempotency.js';
 import { CatalogService } from './catalog/catalog-service.js';
 import { seedDemo } from './seed/demo.js';
+import { registerClusterOpsRoutes } from './gateway/routes/cluster-ops-routes.js';
 import { registerSessionRoutes } from './gateway/routes/session-routes.js';
 import { registerSystemRoutes } from './gateway/routes/system-routes.js';
 import { SocketGateway } from './gateway/socket/socket-gateway.js';
@@ -62,6 +67,8 @@ export interface ServerOverrides {
   admission?: AdmissionGate;
   /** A payment provider to use instead of the one the environment selects (tests keep one across restarts). */
   paymentProvider?: PaymentProvider;
+  /** This process is one worker of several (src/cluster): commands route to each show's owner. */
+  cluster?: ClusterRuntime;
   /** Puts another router in front of this process's actors (load baselines, fault injection in tests). */
   wrapRouter?: (local: LocalShowRouter) => ShowRouter;
   /** Runs after migrations, before listening (the demo seed). */
@@ -85,6 +92,8 @@ export async function startServer(config: Config, overrides: ServerOverrides = {
   const metrics = new Metrics();
   const definitions = new ShowDefinitionStore(db);
   let sockets: SocketGateway | null = null;
+  const cluster = overrides.cluster;
+  let clusterRouter: ClusterShowRouter | null = null;
   const localRouter = new LocalShowRouter({
     ownerId: config.workerId,
     journal: new PostgresJournal(db),
@@ -94,9 +103,19 @@ export async function startServer(config: Config, overrides: ServerOverrides = {
     logger,
     observer: metrics.actorObserver(),
     actorLimits: { mailboxDepthMax: config.mailboxDepthMax, batchCommandsMax: config.batchCommandsMax },
-    onCommitted: (diff) => sockets?.notices.onCommitted(diff),
+    onCommitted: (diff) => {
+      clusterRouter?.publishDiff(diff);
+      sockets?.notices.onCommitted(diff);
+    },
   });
-  const router: ShowRouter = overrides.wrapRouter?.(localRouter) ?? localRouter;
+  if (cluster) {
+    clusterRouter = cluster.router(localRouter, {
+      onMove: () => metrics.showMoves.inc(),
+      onHop: (method, durationMs) => metrics.routingHop.observe({ method }, durationMs / 1000),
+    });
+  }
+  const routed: ShowRouter = clusterRouter ?? localRouter;
+  const router: ShowRouter = overrides.wrapRouter?.(localRouter) ?? routed;
   
   const rateLimits = new RateLimits({ perUserPerSecond: config.rateLimitPerUserPerSecond, perIpPerSecond: config.rateLimitPerIpPerSecond });
   const catalog = new CatalogService(db, { clock });
@@ -109,13 +128,15 @@ export async function startServer(config: Config, overrides: ServerOverrides = {
     clock,
     logger,
     settingsOf: (showId) => waitingRoomSettingsOf(catalog, showId),
-    onServing: (update) => void sockets?.queueFanout.onServing(update),
+    // With several workers the show's owner advances the counter and every worker hears it.
+    onServing: (update) => (cluster ? cluster.bus.publish(servingTopic, update) : void sockets?.queueFanout.onServing(update)),
+    ...(clusterRouter ? { ticksHere: (showId: string) => clusterRouter.ownerOf(showId) === cluster!.workerId, sharedCounters: true } : {}),
     tickMs: config.queueTickMs,
     joinBatchMax: config.queueJoinBatchMax,
   });
   const holds = new HoldController({ router, admission: overrides.admission ?? room, rateLimits, clock });
   let orders: OrderService | null = null;
-  const provider = overrides.paymentProvider ?? createPaymentProvider({
+  const provider = overrides.paymentProvider ?? cluster?.paymentProvider ?? createPaymentProvider({
     stripeSecretKey: config.stripeSecretKey,
     stripeWebhookSecret: config.stripeWebhookSecret,
     stripeApiBase: config.stripeApiBase,
@@ -125,6 +146,7 @@ export async function startServer(config: Config, overrides: ServerOverrides = {
   });
   orders = new OrderService({ db, router, provider, clock, logger, paymentWindowMs: config.paymentWindowMs });
   const orderService = orders;
+  cluster?.primaryRpc.handle(pspMethods.webhook, async ([rawBody, headers]) => orderService.handleWebhook(Buffer.from(rawBody as Uint8Array), headers as Record<string, string>));
   const tickets = new TicketService(db, signer);
   const reconcileTimer = setInterval(() => {
     orderService.reconcile(config.reconcileIdleMs, 200).catch((error: unknown) => logger.warn({ err: error }, 'reconciliation failed'));
@@ -155,6 +177,10 @@ export async function startServer(config: Config, overrides: ServerOverrides = {
   registerWaitlistRoutes(api, waitlist, sessions);
   const httpIdempotency = new HttpIdempotency(db);
   registerCatalogRoutes(api, { catalog, router, sessions, idempotency: httpIdempotency });
+  registerClusterOpsRoutes(api, {
+    cluster: clusterRouter, sessions, logger,
+    showIds: async () => (await db.query<{ id: string }>('select id from shows order by id limit 1000')).rows.map((row) => row.id),
+  });
   registerOrderRoutes(api, { orders: orderService, tickets, sessions, idempotency: httpIdempotency, rateLimits, clock });
   sockets = new SocketGateway({
     app, router, holds, sessions, clock, logger, metrics, room, rateLimits, waitlist,
@@ -163,6 +189,13 @@ export async function startServer(config: Config, overrides: ServerOverrides = {
     eventsPerSecondMax: config.socketEventsPerSecondMax,
     watchedShowsPerSocketMax: config.watchedShowsPerSocketMax,
     frameBytesMax: config.httpBodyBytesMax,
+    ...(cluster ? { cluster: { adapter: cluster.socketAdapter } } : {}),
+  });
+  const socketGateway = sockets;
+  const stopServing = cluster?.bus.subscribe(servingTopic, (payload) => {
+    const update = payload as ServingUpdate;
+    room.observeServing(update);
+    void socketGateway.queueFanout.onServing(update);
   });
   const sinks: OutboxSink[] = [new LogSink(logger.child({ component: 'outbox' }), { includePayload: false })];
   if (config.outboxWebhookUrl) sinks.push(new WebhookSink({ url: config.outboxWebhookUrl, secret: config.outboxWebhookSecret!, timeoutMs: config.outboxWebhookTimeoutMs }));
@@ -182,6 +215,8 @@ export async function startServer(config: Config, overrides: ServerOverrides = {
   const port = uWS.us_socket_local_port(listenSocket as unknown as uWS.us_socket);
   const url = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`;
   logger.info({ url, database: db.kind, workerId: config.workerId }, 'holdfast listening');
+  // Only now may shows be routed here.
+  await cluster?.bus.announceReady();
 
   return {
     port, url, db, router: localRouter, metrics, logger, sockets, room, orders: orderService, provider,
@@ -190,14 +225,21 @@ export async function startServer(config: Config, overrides: ServerOverrides = {
       shuttingDown = true;
       clearInterval(activeShowsTimer);
       uWS.us_listen_socket_close(listenSocket);
+      // Leave the view first: the other workers take this worker's shows while its batches finish.
+      await cluster?.bus.leave().catch((error: unknown) => logger.warn({ err: error }, 'leaving the cluster failed'));
+      stopServing?.();
       room.close();
       clearInterval(reconcileTimer);
       await relay.stop();
       await router.stopAll();
       if (router !== localRouter) await localRouter.stopAll();
       await sockets?.close();
+      await cluster?.close();
       if (ownsDb) await db.close();
       logger.info('holdfast stopped');
     },
   };
 }
+
+/** Serving-counter broadcasts of every show's waiting room, from its owner to every worker. */
+const servingTopic = 'serving';

@@ -79,6 +79,22 @@ export class LocalShowRouter implements ShowRouter {
     return actor;
   }
 
+  /** Shows with a live actor in this process. */
+  activeShowIds(): string[] {
+    return [...this.actors.keys()];
+  }
+
+  /**
+   * Hands a show off (it moved to another worker): the in-flight batch commits, queued commands
+   * are answered `not_owner` (the cluster router retries them at the new owner), the lease is released.
+   */
+  async release(showId: string): Promise<void> {
+    const actor = this.actors.get(showId);
+    if (actor === undefined) return;
+    this.actors.delete(showId);
+    await actor.stop();
+  }
+
   /** Lets this process take a show again after another owner had it (an ops move back). */
   allowOwnership(showId: string): void {
     this.ownedElsewhere.delete(showId);

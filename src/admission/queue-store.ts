@@ -35,6 +35,12 @@ const toCounters = (row: RoomRow): RoomCounters => ({
 export class QueueStore {
   constructor(private readonly db: SqlDatabase) {}
 
+  /** Every show that has a waiting room row (a worker adopts the ones it owns). */
+  async roomShowIds(): Promise<string[]> {
+    const { rows } = await this.db.query<{ show_id: string }>('select show_id from waiting_rooms');
+    return rows.map((row) => row.show_id);
+  }
+
   async loadRoom(showId: string): Promise<RoomCounters> {
     await this.db.query('insert into waiting_rooms (show_id) values ($1) on conflict do nothing', [showId]);
     const { rows } = await this.db.query<RoomRow>('select pre_count, post_count, serving, admitted_total, paused, rate_per_s, mode from waiting_rooms where show_id = $1', [showId]);

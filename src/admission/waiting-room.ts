@@ -84,6 +84,13 @@ export interface WaitingRoomOptions {
   onServing: (update: ServingUpdate) => void;
   tickMs: number;
   joinBatchMax: number;
+  /**
+   * Whether this process advances the show's serving counter. With several workers only the
+   * show's owner does; the others learn the counter from its broadcasts (observeServing).
+   */
+  ticksHere?: (showId: string) => boolean;
+  /** Re-read counters and controls from the database each tick (joins and pauses made by other workers). */
+  sharedCounters?: boolean;
   /** Uniform draws in [0, 1) for the pre-sale lottery; crypto-strength by default, seeded in tests. */
   random?: () => number;
 }
@@ -91,6 +98,7 @@ export interface WaitingRoomOptions {
 const cryptoUniform = (): number => randomInt(0, 2 ** 47) / 2 ** 47;
 
 const ticketLifetimeMs = 7 * 24 * 3600_000;
+const adoptIntervalMs = 2_000;
 
 /**
  * The virtual waiting room (DESIGN.md, Admission): O(1) state per show (counters), tickets
@@ -100,6 +108,7 @@ const ticketLifetimeMs = 7 * 24 * 3600_000;
 export class WaitingRoomService implements AdmissionGate {
   private readonly rooms = new Map<string, Promise<Room | null>>();
   private readonly timer: NodeJS.Timeout;
+  private adoptedAtMs = 0;
 
   constructor(private readonly options: WaitingRoomOptions) {
     this.timer = setInterval(() => void this.tickAll(), options.tickMs);
@@ -273,13 +282,54 @@ export class WaitingRoomService implements AdmissionGate {
     return this.stats(showId);
   }
 
+  /** Loads the rooms of shows this worker owns, so that their counters advance even if no fan joined here. */
+  private async adoptOwnedRooms(owned: (showId: string) => boolean): Promise<void> {
+    for (const showId of await this.options.store.roomShowIds()) {
+      if (owned(showId) && !this.rooms.has(showId)) await this.room(showId).catch(() => null);
+    }
+  }
+
+  /** A serving counter another worker (the show's owner) advanced and broadcast. */
+  observeServing(update: ServingUpdate): void {
+    const pending = this.rooms.get(update.showId);
+    if (pending === undefined) return;
+    void pending.then((room) => {
+      if (room === null) return;
+      room.counters = {
+        ...room.counters,
+        serving: Math.max(room.counters.serving, update.serving),
+        preCount: Math.max(room.counters.preCount, update.preCount),
+        paused: update.paused,
+      };
+      room.measuredRatePerS = update.ratePerS;
+    }, () => undefined);
+  }
+
+  private async refreshCounters(showId: string, room: Room): Promise<void> {
+    const stored = await this.options.store.loadRoom(showId);
+    room.counters = {
+      ...room.counters,
+      preCount: Math.max(room.counters.preCount, stored.preCount),
+      postCount: Math.max(room.counters.postCount, stored.postCount),
+      serving: Math.max(room.counters.serving, stored.serving),
+      paused: stored.paused,
+    };
+    room.settings = { ...room.settings, mode: stored.mode ?? room.settings.mode, admissionRatePerS: stored.ratePerS ?? room.settings.admissionRatePerS };
+  }
+
   /** Advances every loaded room's serving counter and broadcasts it. */
   async tickAll(): Promise<void> {
     const nowMs = this.options.clock.nowMs();
+    if (this.options.ticksHere !== undefined && nowMs - this.adoptedAtMs >= adoptIntervalMs) {
+      this.adoptedAtMs = nowMs;
+      await this.adoptOwnedRooms(this.options.ticksHere).catch((error: unknown) => this.options.logger.warn({ err: error }, 'adopting owned waiting rooms failed'));
+    }
     for (const [showId, pending] of this.rooms) {
+      if (this.options.ticksHere !== undefined && !this.options.ticksHere(showId)) continue;
       const room = await pending.catch(() => null);
       if (room === null) continue;
       try {
+        if (this.options.sharedCounters) await this.refreshCounters(showId, room);
         await this.tick(showId, room, nowMs);
       } catch (error) {
         this.options.logger.warn({ err: error, showId }, 'waiting room tick failed');

@@ -17,6 +17,8 @@ export class Metrics {
   readonly socketConnections = new Gauge({ name: 'holdfast_socket_connections', help: 'Open socket.io connections', registers: [this.registry] });
   readonly diffsEmitted = new Counter({ name: 'holdfast_seatmap_diffs_emitted_total', help: 'Coalesced seat-map diffs broadcast to show rooms', registers: [this.registry] });
   readonly activeShows = new Gauge({ name: 'holdfast_active_shows', help: 'Show actors active in this process', registers: [this.registry] });
+  readonly showMoves = new Counter({ name: 'holdfast_show_moves_total', help: 'Shows handed off by this worker to another (ops moves, drains, membership changes)', registers: [this.registry] });
+  readonly routingHop = new Histogram({ name: 'holdfast_routing_hop_seconds', help: 'Commands forwarded to the owning worker, round trip', labelNames: ['method'], buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05, 0.25, 1], registers: [this.registry] });
 
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'holdfast_' });

@@ -1,4 +1,4 @@
-import { Server, type Socket } from 'socket.io';
+import { Server, type ServerOptions, type Socket } from 'socket.io';
 import type { TemplatedApp } from 'uWebSockets.js';
 import { z } from 'zod';
 import type { ShowRouter } from '../../actors/show-router.js';
@@ -38,6 +38,12 @@ export interface SocketGatewayOptions {
   waitlist: WaitlistController;
   /** 'msgpack' (default) or socket.io's JSON parser, for clients that cannot load ours. */
   parser?: 'msgpack' | 'json';
+  /**
+   * With several workers: the socket.io adapter that carries room broadcasts (offers, sold-out
+   * news) to the other workers, and WebSocket only (long-polling requests could land on
+   * different workers).
+   */
+  cluster?: { adapter: NonNullable<ServerOptions['adapter']> };
 }
 
 interface SocketData {
@@ -75,7 +81,8 @@ export class SocketGateway {
   constructor(private readonly options: SocketGatewayOptions) {
     this.io = new Server({
       ...(options.parser === 'json' ? {} : { parser: msgpackParser }),
-      transports: ['websocket', 'polling'],
+      transports: options.cluster ? ['websocket'] : ['websocket', 'polling'],
+      ...(options.cluster ? { adapter: options.cluster.adapter } : {}),
       maxHttpBufferSize: options.frameBytesMax,
       pingInterval: 20_000,
       pingTimeout: 20_000,
@@ -93,15 +100,16 @@ export class SocketGateway {
       options.router,
       (message) => {
         options.metrics.diffsEmitted.inc();
-        this.io.to(showRoom(message.show_id)).emit('seatmap:diff', message);
+        // Every worker runs its own fan-out from the show's diff topic: local sockets only.
+        this.io.local.to(showRoom(message.show_id)).emit('seatmap:diff', message);
       },
       options.diffTickMs,
       options.logger,
     );
     this.queueFanout = new QueueFanout(
       options.room,
-      (showId, message) => this.io.to(queueRoom(showId)).emit('queue:serving', message),
-      (socketId, message) => this.io.to(socketId).emit('queue:admitted', message),
+      (showId, message) => this.io.local.to(queueRoom(showId)).emit('queue:serving', message),
+      (socketId, message) => this.io.local.to(socketId).emit('queue:admitted', message),
       options.logger,
     );
     this.io.use((socket, next) => {
