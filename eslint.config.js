@@ -16,6 +16,15 @@ export default tseslint.config(
     rules: { '@typescript-eslint/no-explicit-any': 'error' },
   },
   {
+    // The fan and ops pages (browser code, bundled by Vite; type-checked by web/tsconfig.json).
+    files: ['web/**/*.ts'],
+    rules: { '@typescript-eslint/no-explicit-any': 'error' },
+  },
+  {
+    files: ['web/src/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [{ group: ['node:*'], message: 'web/src runs in the browser: no Node built-ins' }] }] },
+  },
+  {
     files: ['test/**/*.ts', 'bench/**/*.ts', 'load/**/*.ts'],
     rules: { '@typescript-eslint/no-non-null-assertion': 'off' },
   },

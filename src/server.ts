@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import uWS from 'uWebSockets.js';
 import type { AdmissionGate } from './admission/admission-gate.js';
 import { QueueStore } from './admission/queue-store.js';
@@ -36,6 +37,7 @@ import { seedDemo } from './seed/demo.js';
 import { registerClusterOpsRoutes } from './gateway/routes/cluster-ops-routes.js';
 import { registerSessionRoutes } from './gateway/routes/session-routes.js';
 import { registerSystemRoutes } from './gateway/routes/system-routes.js';
+import { registerStaticRoutes } from './gateway/routes/static-routes.js';
 import { SocketGateway } from './gateway/socket/socket-gateway.js';
 import { openDatabase, type SqlDatabase } from './persistence/database.js';
 import { migrate } from './persistence/migrate.js';
@@ -205,6 +207,7 @@ export async function startServer(config: Config, overrides: ServerOverrides = {
     observer: outboxPrometheus(metrics.registry, new OutboxStore(db)),
   });
   if (config.outboxEnabled) relay.start();
+  registerStaticRoutes(http, { distDir: fileURLToPath(new URL('../web/dist/', import.meta.url)) });
   http.fallback();
   const activeShowsTimer = setInterval(() => metrics.activeShows.set(localRouter.activeShowCount), 5_000);
   activeShowsTimer.unref();
