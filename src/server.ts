@@ -38,6 +38,9 @@ import { registerClusterOpsRoutes } from './gateway/routes/cluster-ops-routes.js
 import { registerSessionRoutes } from './gateway/routes/session-routes.js';
 import { registerSystemRoutes } from './gateway/routes/system-routes.js';
 import { registerStaticRoutes } from './gateway/routes/static-routes.js';
+import { registerOpsRoutes } from './gateway/routes/ops-routes.js';
+import { CommitWindow } from './gateway/ops/commit-window.js';
+import { localOpsStatus } from './gateway/ops/local-ops-status.js';
 import { SocketGateway } from './gateway/socket/socket-gateway.js';
 import { openDatabase, type SqlDatabase } from './persistence/database.js';
 import { migrate } from './persistence/migrate.js';
@@ -93,6 +96,7 @@ export async function startServer(config: Config, overrides: ServerOverrides = {
 
   const metrics = new Metrics();
   const definitions = new ShowDefinitionStore(db);
+  const commitWindow = new CommitWindow(() => clock.nowMs());
   let sockets: SocketGateway | null = null;
   const cluster = overrides.cluster;
   let clusterRouter: ClusterShowRouter | null = null;
@@ -103,7 +107,7 @@ export async function startServer(config: Config, overrides: ServerOverrides = {
     clock,
     timers: systemTimers,
     logger,
-    observer: metrics.actorObserver(),
+    observer: commitWindow.observe(metrics.actorObserver()),
     actorLimits: { mailboxDepthMax: config.mailboxDepthMax, batchCommandsMax: config.batchCommandsMax },
     onCommitted: (diff) => {
       clusterRouter?.publishDiff(diff);
@@ -182,6 +186,13 @@ export async function startServer(config: Config, overrides: ServerOverrides = {
   registerClusterOpsRoutes(api, {
     cluster: clusterRouter, sessions, logger,
     showIds: async () => (await db.query<{ id: string }>('select id from shows order by id limit 1000')).rows.map((row) => row.id),
+  });
+  registerOpsRoutes(api, {
+    sessions,
+    status: localOpsStatus({
+      workerId: config.workerId, router: localRouter, commits: commitWindow, room, db, logger, nowMs: () => clock.nowMs(),
+      ...(clusterRouter ? { cluster: { workers: () => clusterRouter!.view().workers, ownerOf: (showId: string) => clusterRouter!.ownerOf(showId) } } : {}),
+    }),
   });
   registerOrderRoutes(api, { orders: orderService, tickets, sessions, idempotency: httpIdempotency, rateLimits, clock });
   sockets = new SocketGateway({

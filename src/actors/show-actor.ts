@@ -127,6 +127,15 @@ export class ShowActor {
     return this.listeners.size;
   }
 
+  /** Read-only figures for the ops page, from the state as last decided (never activates, never waits). */
+  stats(): { showId: string; phase: Phase; version: number | null; activeHolds: number | null; itemsAvailable: number | null; mailboxDepth: number; watchers: number } {
+    const availability = this.state === null ? null : availabilityOf(this.state);
+    return {
+      showId: this.showId, phase: this.phase, version: availability?.version ?? null, activeHolds: availability?.activeHolds ?? null,
+      itemsAvailable: availability?.itemsAvailable ?? null, mailboxDepth: this.mailbox.length, watchers: this.listeners.size,
+    };
+  }
+
   /** Takes the lease and loads snapshot + journal tail. Idempotent while in progress. */
   activate(): Promise<void> {
     if (this.phase === 'running') return Promise.resolve();

@@ -55,6 +55,11 @@ export class LocalShowRouter implements ShowRouter {
     return this.actors.size;
   }
 
+  /** Read-only figures of every actor in this process (for the ops page). */
+  stats(): ReturnType<ShowActor['stats']>[] {
+    return [...this.actors.values()].map((actor) => actor.stats());
+  }
+
   actorOf(showId: string): ShowActor {
     let actor = this.actors.get(showId);
     if (actor === undefined || actor.currentPhase === 'stopped' || actor.currentPhase === 'fenced') {

@@ -102,7 +102,7 @@ export class SeatList {
     replaceChildren(this.gridHost, grid);
     this.active = -1;
     this.setActive(section.firstSeat, false);
-    if (focusGrid) grid.focus();
+    if (focusGrid) grid.focus({ preventScroll: true });
   }
 
   label(seat: number): string {
@@ -138,8 +138,12 @@ export class SeatList {
     if (option === undefined) return;
     option.classList.add('active');
     this.grid.setAttribute('aria-activedescendant', option.id);
-    option.scrollIntoView({ block: 'nearest', inline: 'nearest' });
-    if (focus) this.grid.focus();
+    // Scroll the grid only, never the page (a click on the canvas must not jump the page away).
+    const grid = this.grid;
+    const top = option.offsetTop; // the grid is the offset parent (position: relative)
+    if (top < grid.scrollTop) grid.scrollTop = top;
+    else if (top + option.offsetHeight > grid.scrollTop + grid.clientHeight) grid.scrollTop = top + option.offsetHeight - grid.clientHeight;
+    if (focus) grid.focus({ preventScroll: true });
   }
 
   private onKey(event: KeyboardEvent): void {
