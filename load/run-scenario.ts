@@ -1,0 +1,415 @@
+/**
+ * One load run, usable from the CLI (load/run.ts) and from tests: for each engine, start a server
+ * (or use --url), create the show through the organizer API, fork the workers, follow them (live
+ * progress line; stop at sell-out or --duration), let in-flight work settle, and audit straight
+ * against PostgreSQL. Returns the report; writing files is the caller's choice (report/write.ts).
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import os from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Histogram } from 'hdr-histogram-js';
+import { connectPostgres, type SqlDatabase } from '../src/persistence/database.js';
+import { auditDatabase, emptyAcknowledged, mergeAcknowledged, settledState, soldUnits, type Acknowledged, type AuditReport } from './audit.js';
+import { counterNames, decodeInto, emptyCounters, emptyGauges, gaugeNames, latencyNames, newHistogram, summarize, type Counters, type Gauges, type IntervalReport, type LatencyName, type LatencySummary } from './metrics.js';
+import type { LoadOptions } from './options.js';
+import { scenarios } from './scenarios/index.js';
+import type { ScenarioPlan } from './scenarios/scenario.js';
+import { adminToken as ownAdminToken, startServerProcess, type ServerProcess } from './server/server-process.js';
+import type { Engine } from './server/server-entry.js';
+import type { ParentToWorker, WorkerParams, WorkerToParent } from './worker.js';
+
+const workerPath = join(dirname(fileURLToPath(import.meta.url)), 'worker.ts');
+
+export interface TimelinePoint {
+  /** Seconds since the load phase started. */
+  t: number;
+  holdAttemptsPerS: number;
+  holdsPerS: number;
+  paidPerS: number;
+  itemsSoldPerS: number;
+  errorsPerS: number;
+  connected: number;
+  queued: number;
+  holding: number;
+  soldUnits: number | null;
+  holdP50Ms: number;
+  holdP99Ms: number;
+  confirmP99Ms: number;
+  diffP99Ms: number;
+}
+
+export interface EngineRun {
+  engine: Engine;
+  url: string;
+  /** The harness's own server (null with --url). */
+  server: { pid: number; schema: string; env: Record<string, string> } | null;
+  showIds: string[];
+  capacity: number;
+  fans: number;
+  watchers: number;
+  workers: number;
+  loadSeconds: number;
+  /** Seconds from on-sale (or the load start) to the last unit sold; null when it did not sell out. */
+  sellOutS: number | null;
+  soldUnits: number;
+  endedBy: 'sold-out' | 'duration' | 'fans-done' | 'server-exit';
+  counters: Counters;
+  peaks: Gauges;
+  codes: Record<string, number>;
+  rates: { holdAttemptsPerS: number; holdsPerS: number; paidPerS: number; itemsSoldPerS: number; steadyHoldAttemptsPerS: number; steadySeconds: number };
+  latency: Record<LatencyName, LatencySummary>;
+  /** Hold latency after every fan had arrived (the steady window). */
+  steadyHold: LatencySummary;
+  timeline: TimelinePoint[];
+  unfinishedFans: number;
+  audit: AuditReport;
+}
+
+export interface LoadReport {
+  name: string;
+  scenario: string;
+  startedAt: string;
+  finishedAt: string;
+  options: LoadOptions;
+  machine: { cpus: number; cpuModel: string; loadAverage: number[]; node: string };
+  runs: EngineRun[];
+  /** hot-seats with both engines: holdfast ÷ baseline. */
+  comparison: { attemptsPerSRatio: number; p99Ratio: number; target: string; met: boolean } | null;
+  ok: boolean;
+  headline: Record<string, number | string | boolean | null>;
+}
+
+export interface RunHooks {
+  /** Each second: the progress line (the CLI prints it on stderr). */
+  onProgress?: (line: string) => void;
+}
+
+const round = (value: number, digits = 1): number => (Number.isFinite(value) ? Math.round(value * 10 ** digits) / 10 ** digits : 0);
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Adds up the workers' reports: cumulative counters, current gauges, merged histograms. */
+class Aggregate {
+  private readonly latest = new Map<number, IntervalReport>();
+  readonly totals = new Map<LatencyName, Histogram>(latencyNames.map((name) => [name, newHistogram()]));
+  private tick = new Map<LatencyName, Histogram>();
+  readonly steadyHold = newHistogram();
+  readonly peaks = emptyGauges();
+
+  add(workerIndex: number, interval: IntervalReport, steady: boolean): void {
+    this.latest.set(workerIndex, interval);
+    for (const [name, encoded] of Object.entries(interval.histograms) as [LatencyName, string][]) {
+      decodeInto(this.totals.get(name)!, encoded);
+      let tick = this.tick.get(name);
+      if (tick === undefined) this.tick.set(name, (tick = newHistogram()));
+      decodeInto(tick, encoded);
+      if (steady && name === 'hold') decodeInto(this.steadyHold, encoded);
+    }
+    const gauges = this.gauges();
+    for (const name of gaugeNames) this.peaks[name] = Math.max(this.peaks[name], gauges[name]);
+  }
+
+  counters(): Counters {
+    const sum = emptyCounters();
+    for (const report of this.latest.values()) for (const name of counterNames) sum[name] += report.counters[name];
+    return sum;
+  }
+
+  gauges(): Gauges {
+    const sum = emptyGauges();
+    for (const report of this.latest.values()) for (const name of gaugeNames) sum[name] += report.gauges[name];
+    return sum;
+  }
+
+  codes(): Record<string, number> {
+    const sum: Record<string, number> = {};
+    for (const report of this.latest.values()) for (const [code, count] of Object.entries(report.codes)) sum[code] = (sum[code] ?? 0) + count;
+    return Object.fromEntries(Object.entries(sum).sort(([a], [b]) => a.localeCompare(b)));
+  }
+
+  /** Histograms since the last call (the timeline's second). */
+  takeTick(): Map<LatencyName, Histogram> {
+    const tick = this.tick;
+    this.tick = new Map();
+    return tick;
+  }
+}
+
+interface Worker {
+  index: number;
+  process: ChildProcess;
+  done: Promise<Extract<WorkerToParent, { type: 'done' }>>;
+}
+
+function forkWorker(params: WorkerParams, aggregate: Aggregate, isSteady: () => boolean, onError: (message: string) => void): Worker {
+  const child = fork(workerPath, [], {
+    execArgv: ['--import', 'tsx', '--max-old-space-size=8192'],
+    env: { ...process.env, LOG_LEVEL: 'silent' },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const done = new Promise<Extract<WorkerToParent, { type: 'done' }>>((resolve, reject) => {
+    child.on('message', (message: WorkerToParent) => {
+      if (message.type === 'progress') aggregate.add(message.workerIndex, message.interval, isSteady());
+      else if (message.type === 'done') {
+        aggregate.add(message.workerIndex, message.interval, isSteady());
+        resolve(message);
+      } else if (message.type === 'error') {
+        onError(`worker ${message.workerIndex}: ${message.message}`);
+        reject(new Error(`worker ${message.workerIndex} failed: ${message.message}`));
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`worker ${params.workerIndex} exited (code ${code}) before reporting`)));
+  });
+  done.catch(() => undefined);
+  child.send({ type: 'start', params } satisfies ParentToWorker);
+  return { index: params.workerIndex, process: child, done };
+}
+
+function summaries(aggregate: Aggregate): Record<LatencyName, LatencySummary> {
+  return Object.fromEntries(latencyNames.map((name) => [name, summarize(aggregate.totals.get(name)!)])) as Record<LatencyName, LatencySummary>;
+}
+
+async function runEngine(options: LoadOptions, engine: Engine, hooks: RunHooks): Promise<EngineRun> {
+  const scenario = scenarios[options.scenario];
+  const progress = (line: string): void => hooks.onProgress?.(`[load ${options.scenario} ${engine}] ${line}`);
+  let server: ServerProcess | null = null;
+  let db: SqlDatabase | null = null;
+  const workers: Worker[] = [];
+  try {
+    if (options.url === null) {
+      progress('starting the server (fresh schema)…');
+      server = await startServerProcess({
+        connectionString: options.databaseUrl,
+        engine,
+        limits: {
+          userRatePerS: options.userRatePerS, ipRatePerS: 10_000_000, socketEventsPerS: 30, paymentWindowS: options.paymentWindowS, poolSize: 16,
+          mailboxDepthMax: 20_000, batchCommandsMax: 4_096, diffTickMs: 50, queueTickMs: 1_000, outboxPollMs: 250, outboxBatchSize: 1_000,
+          reconcileIntervalMs: 5_000,
+          reconcileIdleMs: 600_000,
+        },
+        providerPaymentsMax: 1_000_000,
+        baselinePoolSize: options.baselinePoolSize,
+        logLevel: options.serverLogLevel,
+        keepSchema: options.keepSchema,
+      });
+      progress(`server pid ${server.pid} at ${server.url}, schema ${server.schema}`);
+    }
+    const url = server?.url ?? options.url!;
+    db = connectPostgres({ connectionString: options.databaseUrl, poolSize: 2, applicationName: 'holdfast-load-audit', ...((server?.schema ?? options.schema) ? { schema: server?.schema ?? options.schema! } : {}) });
+    const plan: ScenarioPlan = await scenario.setup({ url, adminToken: server ? ownAdminToken : options.adminToken }, options);
+    const watchers = Math.min(options.fans, options.watchers ?? (options.scenario === 'browse' ? options.fans : options.scenario === 'hot-seats' ? 0 : Math.min(options.fans, 200)));
+    progress(`show ${plan.showId}: ${plan.capacity.toLocaleString('en-US')} units; ${options.fans.toLocaleString('en-US')} fans (${watchers} watching) over ${options.workers} worker(s)`);
+
+    const aggregate = new Aggregate();
+    const startedAtMs = Date.now();
+    const deadlineMs = startedAtMs + options.durationS * 1000;
+    const perWorker = Math.ceil(options.fans / options.workers);
+    const rampEndMs = startedAtMs + (perWorker / options.connectRatePerS) * 1000;
+    const steadyFromMs = Math.max(rampEndMs, plan.onSaleAtMs);
+    const isSteady = (): boolean => Date.now() >= steadyFromMs;
+    let workerError: string | null = null;
+    for (let index = 0; index < options.workers; index += 1) {
+      const fanFrom = index * perWorker;
+      const fanTo = Math.min(options.fans, fanFrom + perWorker);
+      if (fanFrom >= fanTo) break;
+      workers.push(forkWorker({ workerIndex: index, fanFrom, fanTo, url, plan, options, fansTotal: options.fans, watchersTotal: watchers, deadlineMs, driver: index === 0 }, aggregate, isSteady, (message) => {
+        workerError ??= message;
+      }));
+    }
+
+    // Follow the run: a progress line and a timeline point per second, and the stop conditions.
+    const timeline: TimelinePoint[] = [];
+    let previous = emptyCounters();
+    let sold = 0;
+    let soldOutAtMs: number | null = null;
+    let endedBy: EngineRun['endedBy'] = 'duration';
+    let serverGone = false;
+    void server?.exited.then(() => {
+      serverGone = true;
+    });
+    for (;;) {
+      await sleep(1_000);
+      const nowMs = Date.now();
+      if (plan.endsAtSellOut) sold = await soldUnits(db, plan.showIds).catch(() => sold);
+      const counters = aggregate.counters();
+      const gauges = aggregate.gauges();
+      const tick = aggregate.takeTick();
+      const delta = (name: keyof Counters): number => counters[name] - previous[name];
+      const p = (name: LatencyName, percentile: number): number => round((tick.get(name)?.getValueAtPercentile(percentile) ?? 0) / 1000, 1);
+      timeline.push({
+        t: round((nowMs - startedAtMs) / 1000, 1),
+        holdAttemptsPerS: delta('holdAttempts'), holdsPerS: delta('holdsOk'), paidPerS: delta('paid'), itemsSoldPerS: delta('itemsSold'), errorsPerS: delta('errors'),
+        connected: gauges.connected, queued: gauges.queued, holding: gauges.holding, soldUnits: plan.endsAtSellOut ? sold : null,
+        holdP50Ms: p('hold', 50), holdP99Ms: p('hold', 99), confirmP99Ms: p('confirm', 99), diffP99Ms: p('diff', 99),
+      });
+      previous = counters;
+      const point = timeline.at(-1)!;
+      const onSaleIn = plan.onSaleAtMs - nowMs;
+      progress(
+        `+${Math.round((nowMs - startedAtMs) / 1000)}s connected ${gauges.connected} queued ${gauges.queued} holding ${gauges.holding} | ` +
+          `holds ${counters.holdsOk} (${point.holdsPerS}/s) attempts ${counters.holdAttempts} (${point.holdAttemptsPerS}/s) paid ${counters.paid} (${point.paidPerS}/s) ` +
+          `errors ${counters.errors}` + (plan.endsAtSellOut ? ` | sold ${sold}/${plan.capacity}` : '') + (counters.diffs > 0 ? ` | diffs ${counters.diffs} p99 ${point.diffP99Ms} ms` : '') +
+          (onSaleIn > 0 ? ` | on sale in ${Math.ceil(onSaleIn / 1000)}s` : '') + (gauges.httpQueued > 0 ? ` | client HTTP queue ${gauges.httpQueued}` : ''),
+      );
+      if (workerError !== null) throw new Error(workerError);
+      if (serverGone) {
+        endedBy = 'server-exit';
+        break;
+      }
+      if (plan.endsAtSellOut && sold >= plan.capacity) {
+        soldOutAtMs = nowMs;
+        endedBy = 'sold-out';
+        break;
+      }
+      if (nowMs >= deadlineMs) break;
+      if (nowMs > rampEndMs + 2_000 && gauges.fansActive === 0 && timeline.length > 3) {
+        endedBy = 'fans-done';
+        break;
+      }
+    }
+    const loadEndMs = Date.now();
+    progress(`stopping (${endedBy}); letting in-flight calls finish…`);
+    for (const worker of workers) worker.process.send({ type: 'stop', graceMs: 30_000 } satisfies ParentToWorker);
+    const ack: Acknowledged = emptyAcknowledged();
+    let unfinishedFans = 0;
+    for (const worker of workers) {
+      const done = await worker.done;
+      mergeAcknowledged(ack, done.ack);
+      unfinishedFans += done.unfinishedFans;
+    }
+    if (plan.endsAtSellOut) sold = await soldUnits(db, plan.showIds);
+
+    // Settle: no outbox event pending, no payment outcome outstanding, the PSP idle.
+    const settleDeadline = Date.now() + options.settleS * 1000;
+    for (;;) {
+      const state = await settledState(db, plan.showIds);
+      const pendingWork = server ? (await server.ledger()).pendingWork : 0;
+      if ((state.outboxPending === 0 && state.ordersProcessing === 0 && state.capturesUnsettled === 0 && pendingWork === 0) || Date.now() > settleDeadline) break;
+      progress(`settling: outbox ${state.outboxPending} pending, ${state.ordersProcessing} order(s) processing, ${state.capturesUnsettled} capture(s) unsettled, PSP work ${pendingWork}`);
+      await sleep(1_000);
+    }
+    progress('auditing against PostgreSQL…');
+    let audit: AuditReport;
+    if (engine === 'baseline') audit = await auditBaseline(server!, plan, ack);
+    else {
+      const providerLedger = server ? (await server.ledger()).entries : undefined;
+      audit = await auditDatabase(db, { showIds: plan.showIds, acknowledged: ack, ...(providerLedger ? { providerLedger } : {}) });
+    }
+    progress(audit.ok ? `audit clean: ${JSON.stringify(audit.figures)}` : `AUDIT FAILED (${audit.violations.length} listed):\n  ${audit.violations.join('\n  ')}`);
+
+    const counters = aggregate.counters();
+    const loadSeconds = (loadEndMs - startedAtMs) / 1000;
+    const steadySeconds = Math.max(0, (loadEndMs - steadyFromMs) / 1000);
+    const steadyAttempts = timeline.filter((point) => startedAtMs + point.t * 1000 > steadyFromMs + 1_000).reduce((sum, point) => sum + point.holdAttemptsPerS, 0);
+    const steadyPoints = timeline.filter((point) => startedAtMs + point.t * 1000 > steadyFromMs + 1_000).length;
+    const saleStartMs = Math.max(startedAtMs, plan.onSaleAtMs);
+    return {
+      engine, url,
+      server: server ? { pid: server.pid, schema: server.schema, env: server.env } : null,
+      showIds: plan.showIds, capacity: plan.capacity, fans: options.fans, watchers, workers: workers.length,
+      loadSeconds: round(loadSeconds, 2),
+      sellOutS: soldOutAtMs === null ? null : round((soldOutAtMs - saleStartMs) / 1000, 1),
+      soldUnits: sold,
+      endedBy,
+      counters,
+      peaks: aggregate.peaks,
+      codes: aggregate.codes(),
+      rates: {
+        holdAttemptsPerS: round(counters.holdAttempts / loadSeconds),
+        holdsPerS: round(counters.holdsOk / loadSeconds),
+        paidPerS: round(counters.paid / loadSeconds),
+        itemsSoldPerS: round(counters.itemsSold / loadSeconds),
+        steadyHoldAttemptsPerS: steadyPoints > 0 ? round(steadyAttempts / steadyPoints) : 0,
+        steadySeconds: round(steadySeconds, 1),
+      },
+      latency: summaries(aggregate),
+      steadyHold: summarize(aggregate.steadyHold),
+      timeline,
+      unfinishedFans,
+      audit,
+    };
+  } finally {
+    for (const worker of workers) if (worker.process.exitCode === null) worker.process.kill('SIGKILL');
+    await db?.close().catch(() => undefined);
+    await server?.stop().catch(() => undefined);
+  }
+}
+
+/** The baseline keeps holds in its own table: every acknowledged hold that was not released must be there, and no seat twice. */
+async function auditBaseline(server: ServerProcess, plan: ScenarioPlan, ack: Acknowledged): Promise<AuditReport> {
+  const held = await server.baselineHolds(plan.showIds);
+  const acknowledged = new Set(ack.holds);
+  const violations: string[] = [];
+  const seats = new Set<string>();
+  let unknown = 0;
+  for (const row of held) {
+    if (seats.has(row.seatId)) violations.push(`seat ${row.seatId} held twice`);
+    seats.add(row.seatId);
+    if (!acknowledged.has(row.holdId)) unknown += 1;
+  }
+  if (unknown > 0) violations.push(`${unknown} held seat(s) belong to holds no client was told about`);
+  return { ok: violations.length === 0, violations, checks: { baselineSeatHeldTwice: 0, baselineUnknownHolds: unknown }, figures: { acknowledgedHolds: ack.holds.length, seatsHeldAtEnd: held.length } };
+}
+
+export async function runScenario(options: LoadOptions, hooks: RunHooks = {}): Promise<LoadReport> {
+  const startedAt = new Date().toISOString();
+  const engines: Engine[] = options.url !== null ? ['holdfast'] : options.engines;
+  const runs: EngineRun[] = [];
+  for (const engine of engines) runs.push(await runEngine(options, engine, hooks));
+  const holdfast = runs.find((run) => run.engine === 'holdfast');
+  const baseline = runs.find((run) => run.engine === 'baseline');
+  const comparison =
+    holdfast && baseline
+      ? (() => {
+          const attemptsPerSRatio = round(holdfast.rates.steadyHoldAttemptsPerS / Math.max(1e-9, baseline.rates.steadyHoldAttemptsPerS), 2);
+          const p99Ratio = round(holdfast.steadyHold.p99Ms / Math.max(1e-9, baseline.steadyHold.p99Ms), 3);
+          return { attemptsPerSRatio, p99Ratio, target: '>= 5x the baseline answered attempts/s at a lower p99', met: attemptsPerSRatio >= 5 && p99Ratio < 1 };
+        })()
+      : null;
+  const main = holdfast ?? runs[0]!;
+  const headline: LoadReport['headline'] = {
+    scenario: options.scenario,
+    auditOk: runs.every((run) => run.audit.ok),
+    violations: runs.reduce((sum, run) => sum + Object.values(run.audit.checks).reduce((a, b) => a + b, 0), 0),
+    fans: options.fans,
+    connectedPeak: main.peaks.connected,
+    capacity: main.capacity,
+    soldUnits: main.soldUnits,
+    sellOutS: main.sellOutS,
+    endedBy: main.endedBy,
+    loadSeconds: main.loadSeconds,
+    holdsPerS: main.rates.holdsPerS,
+    holdAttemptsPerS: main.rates.holdAttemptsPerS,
+    steadyHoldAttemptsPerS: main.rates.steadyHoldAttemptsPerS,
+    paid: main.counters.paid,
+    holdP50Ms: main.latency.hold.p50Ms,
+    holdP99Ms: main.latency.hold.p99Ms,
+    confirmP50Ms: main.latency.confirm.p50Ms,
+    confirmP99Ms: main.latency.confirm.p99Ms,
+    diffP99Ms: main.latency.diff.count > 0 ? main.latency.diff.p99Ms : null,
+    errors: main.counters.errors,
+    ...(baseline
+      ? {
+          baselineSteadyHoldAttemptsPerS: baseline.rates.steadyHoldAttemptsPerS,
+          baselineHoldP99Ms: baseline.steadyHold.p99Ms,
+          holdfastSteadyHoldP99Ms: holdfast?.steadyHold.p99Ms ?? null,
+          attemptsPerSRatio: comparison?.attemptsPerSRatio ?? null,
+          p99Ratio: comparison?.p99Ratio ?? null,
+          targetMet: comparison?.met ?? null,
+        }
+      : {}),
+  };
+  const cpus = os.cpus();
+  return {
+    name: options.resultName,
+    scenario: options.scenario,
+    startedAt,
+    finishedAt: new Date().toISOString(),
+    options,
+    machine: { cpus: cpus.length, cpuModel: cpus[0]?.model.trim() ?? 'unknown', loadAverage: os.loadavg().map((value) => round(value, 2)), node: process.version },
+    runs,
+    comparison,
+    ok: runs.every((run) => run.audit.ok),
+    headline,
+  };
+}
