@@ -57,7 +57,8 @@ export interface EngineRun {
   counters: Counters;
   peaks: Gauges;
   codes: Record<string, number>;
-  rates: { holdAttemptsPerS: number; holdsPerS: number; paidPerS: number; itemsSoldPerS: number; steadyHoldAttemptsPerS: number; steadySeconds: number };
+  /** Per second of sale (on-sale or load start → sell-out or stop); steady: after every fan arrived and the sale opened. */
+  rates: { saleSeconds: number; holdAttemptsPerS: number; holdsPerS: number; paidPerS: number; itemsSoldPerS: number; steadyHoldAttemptsPerS: number; steadySeconds: number };
   latency: Record<LatencyName, LatencySummary>;
   /** Hold latency after every fan had arrived (the steady window). */
   steadyHold: LatencySummary;
@@ -303,6 +304,8 @@ async function runEngine(options: LoadOptions, engine: Engine, hooks: RunHooks):
     const steadyAttempts = timeline.filter((point) => startedAtMs + point.t * 1000 > steadyFromMs + 1_000).reduce((sum, point) => sum + point.holdAttemptsPerS, 0);
     const steadyPoints = timeline.filter((point) => startedAtMs + point.t * 1000 > steadyFromMs + 1_000).length;
     const saleStartMs = Math.max(startedAtMs, plan.onSaleAtMs);
+    // Rates are per second of sale: from on-sale (or the load start) to the sell-out (or the stop).
+    const saleSeconds = Math.max(0.001, ((soldOutAtMs ?? loadEndMs) - saleStartMs) / 1000);
     return {
       engine, url,
       server: server ? { pid: server.pid, schema: server.schema, env: server.env } : null,
@@ -315,10 +318,11 @@ async function runEngine(options: LoadOptions, engine: Engine, hooks: RunHooks):
       peaks: aggregate.peaks,
       codes: aggregate.codes(),
       rates: {
-        holdAttemptsPerS: round(counters.holdAttempts / loadSeconds),
-        holdsPerS: round(counters.holdsOk / loadSeconds),
-        paidPerS: round(counters.paid / loadSeconds),
-        itemsSoldPerS: round(counters.itemsSold / loadSeconds),
+        saleSeconds: round(saleSeconds, 1),
+        holdAttemptsPerS: round(counters.holdAttempts / saleSeconds),
+        holdsPerS: round(counters.holdsOk / saleSeconds),
+        paidPerS: round(counters.paid / saleSeconds),
+        itemsSoldPerS: round(counters.itemsSold / saleSeconds),
         steadyHoldAttemptsPerS: steadyPoints > 0 ? round(steadyAttempts / steadyPoints) : 0,
         steadySeconds: round(steadySeconds, 1),
       },
