@@ -14,6 +14,10 @@ const benches: Record<string, { load: () => Promise<BenchModule>; summary: strin
     load: () => import('./fanout.js'),
     summary: 'seat-map diffs to 1,000/5,000 socket watchers under a steady hold stream: delivery delay, diffs/s, no missed change (msgpack vs JSON)',
   },
+  routing: {
+    load: () => import('./routing.js'),
+    summary: 'sharding: the cross-worker hop (p50/p99, owner-answered vs forwarded reads) and holds/s with 1, 2 and 4 workers',
+  },
   queue: {
     load: () => import('./queue.js'),
     summary: 'waiting room: 1,000,000 fans join over HTTP keep-alive (joins/s, latency, server RSS growth, SQL check); queue:serving delay at 5,000 sockets',

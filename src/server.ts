@@ -167,6 +167,7 @@ export async function startServer(config: Config, overrides: ServerOverrides = {
     trustProxy: config.trustProxy,
     corsOrigin: config.corsOrigin,
     isClosing: () => shuttingDown,
+    staticHeaders: { 'x-holdfast-worker': config.workerId },
     onResponse: (request, status, durationMs) => {
       metrics.httpRequests.inc({ method: request.method, route: request.route, status: String(status) });
       metrics.httpDuration.observe({ method: request.method, route: request.route }, durationMs / 1000);

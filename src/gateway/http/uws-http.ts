@@ -38,6 +38,8 @@ export interface HttpLayerOptions {
   /** Take the client address from X-Forwarded-For (only behind a proxy that sets it). */
   trustProxy?: boolean;
   onResponse?: (request: Pick<HttpRequest, 'method' | 'route'>, status: number, durationMs: number) => void;
+  /** Sent on every response (X-Holdfast-Worker: which worker answered, for ops and the routing bench). */
+  staticHeaders?: Record<string, string>;
 }
 
 const statusText: Record<number, string> = {
@@ -188,7 +190,7 @@ export class HttpLayer {
 
   private write(res: UwsResponse, response: HttpResponse): void {
     let payload: string | Buffer | undefined;
-    const headers: Record<string, string> = { ...response.headers };
+    const headers: Record<string, string> = { ...this.options.staticHeaders, ...response.headers };
     if (this.options.corsOrigin) {
       headers['access-control-allow-origin'] = this.options.corsOrigin;
       headers['access-control-expose-headers'] = 'etag, retry-after';

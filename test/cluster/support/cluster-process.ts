@@ -1,0 +1,89 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { readFileSync, readdirSync } from 'node:fs';
+import { connectPostgres } from '../../../src/persistence/database.js';
+import { adminToken, serverEnvironment, type ServerLimits } from '../../../load/server/server-process.js';
+
+export interface ClusterProcess {
+  url: string;
+  databaseUrl: string;
+  primary: ChildProcess;
+  /** Worker id → pid (read from /proc: each worker's WORKER_ID). */
+  workerPids(): Map<string, number>;
+  view(): Promise<{ workers: string[]; draining: string[]; pins: Record<string, string>; owners: Record<string, string | null> }>;
+  ops(method: string, path: string, body?: unknown): Promise<{ status: number; body: unknown }>;
+  waitForWorkers(count: number, timeoutMs?: number): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export const clusterLimits: ServerLimits = {
+  userRatePerS: 50, ipRatePerS: 1_000_000, socketEventsPerS: 200, paymentWindowS: 60, poolSize: 6, mailboxDepthMax: 20_000, batchCommandsMax: 2_000,
+  diffTickMs: 50, queueTickMs: 100, outboxPollMs: 200, outboxBatchSize: 200, reconcileIntervalMs: 2_000, reconcileIdleMs: 90_000,
+};
+
+/** `npm start` as production runs it: a primary and WORKERS workers on a fresh database, IPC or Redis. */
+export async function startClusterProcess(options: { workers: number; redisUrl?: string }): Promise<ClusterProcess> {
+  const base = process.env['DATABASE_URL']!;
+  const database = `hf_cluster_${randomBytes(5).toString('hex')}`;
+  const admin = connectPostgres({ connectionString: base, poolSize: 1 });
+  await admin.query(`create database ${database}`);
+  const databaseUrl = new URL(base);
+  databaseUrl.pathname = `/${database}`;
+  const port = 21_000 + Math.floor(Math.random() * 20_000);
+  const env = {
+    ...process.env,
+    ...serverEnvironment(databaseUrl.toString(), clusterLimits, 'warn'),
+    PORT: String(port), WORKERS: String(options.workers), WORKER_ID: '', HOLDFAST_NODE_ID: database,
+    REDIS_URL: options.redisUrl ?? '', CLUSTER_KEY_PREFIX: `${database}:`,
+    CLUSTER_HEARTBEAT_MS: '250', CLUSTER_LIVENESS_TIMEOUT_MS: '1500', ROUTE_HOP_TIMEOUT_MS: '1000', ROUTE_RETRY_WINDOW_MS: '10000',
+  };
+  delete (env as Record<string, string | undefined>)['WORKER_ID'];
+  const primary = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { env, stdio: ['ignore', 'inherit', 'inherit'] });
+  const url = `http://127.0.0.1:${port}`;
+  const ops = async (method: string, path: string, body?: unknown): Promise<{ status: number; body: unknown }> => {
+    const response = await fetch(`${url}${path}`, { method, headers: { authorization: `Bearer ${adminToken}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+    return { status: response.status, body: await response.json().catch(() => null) };
+  };
+  const handle: ClusterProcess = {
+    url,
+    databaseUrl: databaseUrl.toString(),
+    primary,
+    workerPids() {
+      const pids = new Map<string, number>();
+      for (const entry of readdirSync('/proc')) {
+        if (!/^\d+$/.test(entry)) continue;
+        try {
+          if (!readFileSync(`/proc/${entry}/stat`, 'utf8').includes(`) `) || Number(readFileSync(`/proc/${entry}/stat`, 'utf8').split(') ')[1]!.split(' ')[1]) !== primary.pid) continue;
+          const workerId = readFileSync(`/proc/${entry}/environ`, 'utf8').split('\0').find((line) => line.startsWith('WORKER_ID='));
+          if (workerId) pids.set(workerId.slice('WORKER_ID='.length), Number(entry));
+        } catch {
+          // exited meanwhile
+        }
+      }
+      return pids;
+    },
+    async view() {
+      return (await ops('GET', '/v1/ops/cluster')).body as Awaited<ReturnType<ClusterProcess['view']>>;
+    },
+    ops,
+    async waitForWorkers(count, timeoutMs = 60_000) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const view = await handle.view().catch(() => null);
+        if (view?.workers?.length === count) return;
+        if (Date.now() > deadline) throw new Error(`the cluster did not reach ${count} workers: ${JSON.stringify(view)}`);
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+    },
+    async stop() {
+      if (primary.exitCode === null) {
+        primary.kill('SIGTERM');
+        await new Promise((resolve) => primary.once('exit', resolve));
+      }
+      await admin.query(`drop database if exists ${database} with (force)`).catch(() => undefined);
+      await admin.close();
+    },
+  };
+  await handle.waitForWorkers(options.workers);
+  return handle;
+}
