@@ -147,7 +147,7 @@ export function loadOptions(scenario: ScenarioName, overrides: Partial<LoadOptio
     keepSchema: false,
     progress: true,
     resultName: scenario,
-    serverLogLevel: env['LOAD_SERVER_LOG_LEVEL'] || 'warn',
+    serverLogLevel: env['LOAD_SERVER_LOG_LEVEL'] || 'error',
     ...overrides,
   };
 }

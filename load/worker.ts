@@ -7,6 +7,7 @@
  * they already sent (so every acknowledgement is recorded), then sends what the clients were told
  * (acknowledged holds and orders) for the audit.
  */
+import { setMaxListeners } from 'node:events';
 import { HoldfastClient } from '../client-sdk/src/client.js';
 import { mulberry32 } from '../bench/support/show-history.js';
 import { emptyAcknowledged, type Acknowledged } from './audit.js';
@@ -55,6 +56,8 @@ async function run(params: WorkerParams, stopped: Promise<number>): Promise<void
   const ack = emptyAcknowledged();
   const http = keepAliveFetch(options.httpConnections);
   const stop = new AbortController();
+  // Every fan waits on this one signal (thousands of listeners by design).
+  setMaxListeners(0, stop.signal);
   const clients: HoldfastClient[] = [];
   const makeClient = (watcher: boolean, seed: number): HoldfastClient => {
     const client = new HoldfastClient({
