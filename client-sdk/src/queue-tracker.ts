@@ -184,13 +184,15 @@ export class QueueTracker {
       }),
       live.onConnected(() => void this.register()),
     );
-    if (live.connected) void this.register();
-    else live.connect().catch(() => undefined); // polling covers a socket that cannot connect
     this.pollTimer = setInterval(() => {
       const { number, serving, phase } = this.current;
       const stale = !live.connected || number === null || phase === 'pre_queue' || (serving !== null && isAdmitted(number, serving));
       if (stale) this.refresh().catch((error: unknown) => this.deps.onError(error));
     }, pollIntervalMs);
+    // After pollTimer is set: register() does nothing while it is null (an already-open socket
+    // would otherwise never register the ticket, and admission would wait for the next poll).
+    if (live.connected) void this.register();
+    else live.connect().catch(() => undefined); // polling covers a socket that cannot connect
   }
 
   private async register(): Promise<void> {
