@@ -152,9 +152,10 @@ async function run(params: WorkerParams, stopped: Promise<number>): Promise<void
   if (unfinished > 0) unfinished = metrics.gauges.fansActive;
   clearInterval(reporter);
   metrics.gauges.httpQueued = http.queued();
-  send({ type: 'done', workerIndex: params.workerIndex, interval: metrics.takeInterval(), ack, unfinishedFans: unfinished });
   for (const client of clients) client.close();
   http.close();
+  // Exit only once the (large) report is handed to the IPC channel.
+  await new Promise<void>((resolve) => process.send!({ type: 'done', workerIndex: params.workerIndex, interval: metrics.takeInterval(), ack, unfinishedFans: unfinished } satisfies WorkerToParent, undefined, {}, () => resolve()));
 }
 
 if (process.send === undefined) throw new Error('load/worker.ts runs as a child of the load harness (needs an IPC channel)');

@@ -36,9 +36,11 @@ export function pickAdjacentSeats(shared: WorkerShared, quantity: number, random
 export async function purchaseLoop(context: FanContext, request: (lastRefusal: string | null) => HoldRequestBody, soldOutCodes: string[]): Promise<void> {
   const { plan, signal, metrics, random } = context;
   let lastRefusal: string | null = null;
+  let soldOutInARow = 0;
   while (!signal.aborted) {
     const outcome = await tryHold(context, plan.showId, request(lastRefusal));
     lastRefusal = outcome.ok ? null : outcome.code;
+    if (outcome.ok) soldOutInARow = 0;
     if (outcome.ok) {
       metrics.gauge('holding', 1);
       try {
@@ -48,8 +50,12 @@ export async function purchaseLoop(context: FanContext, request: (lastRefusal: s
       }
       await pause(random() * 500, signal);
     } else if (soldOutCodes.includes(outcome.code)) {
-      // Nothing left that fits: wait for returns (abandoned holds expire, releases).
-      await pause(1_000 + random() * 2_000, signal);
+      // Nothing left that fits: wait for returns (abandoned holds expire at their TTL), backing
+      // off so a sold-out crowd does not hammer the show: 1, 2, 4 … 16 s, jittered.
+      soldOutInARow += 1;
+      const backoffMs = 1_000 * 2 ** Math.min(4, soldOutInARow - 1);
+      await pause(backoffMs * (0.5 + random() / 2), signal);
+      continue;
     } else if (outcome.code === 'seat_unavailable' || outcome.code === 'orphan_seat') {
       await pause(random() * 100, signal);
     } else {
