@@ -23,7 +23,8 @@ function newestMtimeMs(path: string): number {
   if (!stat.isDirectory()) return stat.mtimeMs;
   let newest = stat.mtimeMs;
   for (const entry of readdirSync(path)) {
-    if (entry === 'dist' || entry === 'node_modules') continue;
+    // Build output, dependencies and dot-files (the tests' build lock) are not sources.
+    if (entry === 'dist' || entry === 'node_modules' || entry.startsWith('.')) continue;
     newest = Math.max(newest, newestMtimeMs(join(path, entry)));
   }
   return newest;

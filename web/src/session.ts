@@ -26,6 +26,7 @@ export class Session {
   readonly client = new HoldfastClient({ baseUrl: location.origin, onError: (error) => console.warn('holdfast:', error) });
   private current: StoredSession | null = readStored();
   private readonly listeners = new Set<(userId: string) => void>();
+  private signingIn: Promise<string> | null = null;
 
   constructor() {
     if (this.current) this.client.setToken(this.current.token);
@@ -35,10 +36,13 @@ export class Session {
     return this.current?.user_id ?? null;
   }
 
-  /** Signs in as the stored user, or as a new one. */
-  async ensure(): Promise<string> {
-    if (this.current && this.current.expires_at_ms > Date.now() + 60_000) return this.current.user_id;
-    return this.signIn(this.current?.user_id ?? `fan-${Math.random().toString(36).slice(2, 8)}`);
+  /** Signs in as the stored user, or as a new one. Concurrent callers share one sign-in (two would be two users). */
+  ensure(): Promise<string> {
+    if (this.current && this.current.expires_at_ms > Date.now() + 60_000) return Promise.resolve(this.current.user_id);
+    this.signingIn ??= this.signIn(this.current?.user_id ?? `fan-${Math.random().toString(36).slice(2, 8)}`).finally(() => {
+      this.signingIn = null;
+    });
+    return this.signingIn;
   }
 
   async signIn(userId: string): Promise<string> {

@@ -14,7 +14,7 @@ export interface QueueOutcome {
  * live position, ETA and pauses, and resolves once this fan is admitted. The queue ticket is kept
  * per user and show, so a reload keeps the same place.
  */
-export async function waitInQueue(ctx: AppContext, host: HTMLElement, showId: string, opensAt: string | undefined): Promise<QueueOutcome> {
+export async function waitInQueue(ctx: AppContext, host: HTMLElement, showId: string, opensAt: string | undefined, onCleanup: (stop: Stop) => void): Promise<QueueOutcome> {
   const { client } = ctx.session;
   const ticketKey = `holdfast:queue:${ctx.session.userId}:${showId}`;
   const title = h('h2', {}, 'You are in the waiting room');
@@ -82,10 +82,35 @@ export async function waitInQueue(ctx: AppContext, host: HTMLElement, showId: st
   }
   if (tracker.ticket) localStorage.setItem(ticketKey, tracker.ticket);
   render(tracker.state);
-  const unsubscribe = tracker.subscribe(render);
-  await tracker.admitted();
+  let lastUpdateMs = Date.now();
+  const unsubscribe = tracker.subscribe((state) => {
+    lastUpdateMs = Date.now();
+    render(state);
+  });
+  // Belt and braces: if the live line goes quiet (a lost push, a socket that reconnected as
+  // someone else), ask the server where we stand rather than show a frozen number.
+  const watchdog = setInterval(() => {
+    if (tracker.state.phase === 'queued' && Date.now() - lastUpdateMs > 4_000) {
+      lastUpdateMs = Date.now();
+      tracker.refresh().catch(() => undefined);
+    }
+  }, 1_000);
+  const stop = () => {
+    clearInterval(watchdog);
+    unsubscribe();
+    tracker.stop();
+  };
+  // Leaving the page while still in line stops following it (the place is kept by the ticket).
+  onCleanup(stop);
+  try {
+    await tracker.admitted();
+  } catch (error) {
+    stop();
+    throw error;
+  }
+  clearInterval(watchdog);
   render(tracker.state);
-  return { tracker, stop: () => { unsubscribe(); tracker.stop(); } };
+  return { tracker, stop };
 }
 
 function emptyState(showId: string): QueueState {

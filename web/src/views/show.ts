@@ -41,8 +41,7 @@ export function showView(ctx: AppContext, [showId]: string[]): () => void {
     );
     if (show.waiting_room?.enabled) {
       try {
-        const queue = await waitInQueue(ctx, left, show.id, show.waiting_room.opens_at);
-        cleanups.push(queue.stop);
+        const queue = await waitInQueue(ctx, left, show.id, show.waiting_room.opens_at, (stop) => cleanups.push(stop));
         if (closed) return;
         const timer = admissionTimer(queue.tracker);
         cleanups.push(timer.stop);
