@@ -73,6 +73,7 @@ for (const kind of databaseKinds) {
         expect(lies.length).toBeGreaterThan(0);
         const check = checkHistory(history);
         figures.add('injected_double_sells', lies.length);
+        figures.add('injected_runs');
         figures.add('injected_runs_caught', check.violations.length > 0 ? 1 : 0);
         figures.add('histories_checked');
         expect(check.violations.length).toBeGreaterThan(0);
