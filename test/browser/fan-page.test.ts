@@ -36,6 +36,7 @@ describe.skipIf(!chromiumAvailable)('the fan web page in headless chromium', () 
   let t: TestServer;
   let browser: Browser;
   let queueShowId = '';
+  let tinyShowId = '';
   const contexts: BrowserContext[] = [];
   const newPage = async (label: string): Promise<Page> => {
     const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
@@ -63,6 +64,11 @@ describe.skipIf(!chromiumAvailable)('the fan web page in headless chromium', () 
           waiting_room: { enabled: true, admission_rate_per_s: 2, admission_ttl_s: 600 },
         });
         queueShowId = show.id;
+        const tiny = await catalog.createShow(event.id, {
+          starts_at: new Date(Date.now() + 31 * 86_400_000).toISOString(), on_sale_at: new Date(Date.now() - 60_000).toISOString(), max_items_per_hold: 20,
+          price_tiers: [{ id: 'std', name: 'Standard', price_cents: 4_000 }],
+        });
+        tinyShowId = tiny.id;
       },
     });
     [browser] = await Promise.all([launchChromium(), built]);
@@ -202,6 +208,29 @@ describe.skipIf(!chromiumAvailable)('the fan web page in headless chromium', () 
     expect(positions.filter((position) => position > 0 && position < 6).length).toBeGreaterThan(0); // seen moving, not just jumping to 0
     for (let index = 1; index < positions.length; index += 1) expect(positions[index]!).toBeLessThan(positions[index - 1]!);
     expect(await page.getByTestId('admission-countdown').textContent()).toMatch(/^[0-9]+:[0-5][0-9]$/);
+  });
+
+  it('says a sold-out show is sold out at once, offers the waitlist, and shows a live offer with its countdown that the fan can buy', async () => {
+    // Another fan holds every seat of a 20-seat show.
+    const holder = await t.session('holds-everything');
+    const held = await t.request('POST', `/v1/shows/${tinyShowId}/holds`, { token: holder, headers: { 'idempotency-key': `all-${tinyShowId}` }, body: { seat_ids: Array.from({ length: 20 }, (_, seat) => `A:1:${seat + 1}`) } });
+    expect(held.status).toBe(201);
+    const page = await newPage('gina');
+    await openShow(page, t.url, tinyShowId);
+    const soldOut = page.getByTestId('sold-out');
+    await soldOut.waitFor({ timeout: 5_000 });
+    expect(await soldOut.getByRole('heading').textContent()).toBe('Sold out');
+    await soldOut.getByLabel('Seats together').selectOption('2');
+    await soldOut.getByRole('button', { name: 'Join the waitlist' }).click();
+    await expect.poll(() => page.getByTestId('waitlist-status').textContent()).toContain('number 1 on the waitlist');
+    // The seats come back: the server holds two for Gina and pushes the offer.
+    expect((await t.request('DELETE', `/v1/holds/${(held.body as { hold_id: string }).hold_id}`, { token: holder, headers: { 'idempotency-key': `release-${tinyShowId}` } })).status).toBe(200);
+    await page.getByTestId('offer-buy').waitFor({ timeout: 5_000 });
+    expect(await page.getByTestId('offer-countdown').textContent()).toMatch(/^[0-9]+:[0-5][0-9]$/);
+    await page.getByTestId('offer-buy').click();
+    await page.getByTestId('pay-button').click();
+    await page.getByTestId('ticket-qr').first().waitFor({ timeout: 15_000 });
+    expect(await page.getByTestId('ticket-qr').count()).toBe(2);
   });
 
   it('shows the ops page: workers, shows with holds, and pauses and resumes a waiting room', async () => {
