@@ -208,7 +208,7 @@ function mountSeatMap(
       else if (code === 2) sold += 1;
     }
     const poolsLeft = poolAvailable().reduce((sum, left) => sum + left, 0);
-    const text = `${plural(geometry.seatCount, 'seat')}: ${available.toLocaleString('en-US')} available, ${held.toLocaleString('en-US')} held, ${sold.toLocaleString('en-US')} sold${geometry.pools.length > 0 ? `; ${poolsLeft.toLocaleString('en-US')} standing or pool places left` : ''}.`;
+    const text = geometry.seatCount === 0 ? `${poolsLeft.toLocaleString('en-US')} places left.` : `${plural(geometry.seatCount, 'seat')}: ${available.toLocaleString('en-US')} available, ${held.toLocaleString('en-US')} held, ${sold.toLocaleString('en-US')} sold${geometry.pools.length > 0 ? `; ${poolsLeft.toLocaleString('en-US')} standing or pool places left` : ''}.`;
     summary.textContent = text;
     canvas.setAttribute('aria-label', `Seat map of ${seatMap.geometry.sections.length} sections. ${text} Use the section list below to choose seats with the keyboard.`);
     setSoldOut(available + poolsLeft === 0);
