@@ -5,6 +5,7 @@
  * against PostgreSQL. Returns the report; writing files is the caller's choice (report/write.ts).
  */
 import { fork, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -196,6 +197,12 @@ async function runEngine(options: LoadOptions, engine: Engine, hooks: RunHooks):
       progress(`server pid ${server.pid} at ${server.url}, schema ${server.schema}`);
     }
     const url = server?.url ?? options.url!;
+    const fdLimit = openFileLimit();
+    const fdsNeeded = options.fans + options.workers * options.httpConnections + 100;
+    if (server !== null && fdLimit !== null && fdsNeeded > fdLimit) {
+      // One server process holds every fan's socket plus the workers' HTTP pools: past the limit it stops accepting connections.
+      progress(`WARNING: ${options.fans} sockets + ${options.workers}×${options.httpConnections} HTTP connections need ~${fdsNeeded} descriptors in the server; its limit is ${fdLimit} (ulimit -n)`);
+    }
     db = connectPostgres({ connectionString: options.databaseUrl, poolSize: 2, applicationName: 'holdfast-load-audit', ...((server?.schema ?? options.schema) ? { schema: server?.schema ?? options.schema! } : {}) });
     const plan: ScenarioPlan = await scenario.setup({ url, adminToken: server ? ownAdminToken : options.adminToken }, options);
     const watchers = Math.min(options.fans, options.watchers ?? (options.scenario === 'browse' ? options.fans : options.scenario === 'hot-seats' ? 0 : Math.min(options.fans, 200)));
@@ -336,6 +343,16 @@ async function runEngine(options: LoadOptions, engine: Engine, hooks: RunHooks):
     for (const worker of workers) if (worker.process.exitCode === null) worker.process.kill('SIGKILL');
     await db?.close().catch(() => undefined);
     await server?.stop().catch(() => undefined);
+  }
+}
+
+/** RLIMIT_NOFILE of this process (children inherit it); null when unknown. */
+function openFileLimit(): number | null {
+  try {
+    const match = /Max open files\s+(\d+|unlimited)/.exec(readFileSync('/proc/self/limits', 'utf8'));
+    return match === null || match[1] === 'unlimited' ? null : Number(match[1]);
+  } catch {
+    return null;
   }
 }
 
