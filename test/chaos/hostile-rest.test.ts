@@ -39,11 +39,12 @@ const idempotencyKeyPattern = /^[A-Za-z0-9_:.-]{8,128}$/;
 // Header values must be visible ASCII to be sent at all; within that, anything the key pattern refuses.
 const junkKey = fc.oneof(fc.string({ maxLength: 7 }), fc.string({ minLength: 129, maxLength: 300 }), fc.constantFrom(...injectionStrings), fc.string({ minLength: 8, maxLength: 40 }).map((text) => `${text} ~`))
   .filter((value) => !idempotencyKeyPattern.test(value) && value.trim() !== '' && /^[\x21-\x7e][\x20-\x7e]*[\x21-\x7e]$|^[\x21-\x7e]$/.test(value));
-const lyingContentType = fc.constantFrom('text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/xml', 'text/json', 'application/jsonp', 'image/png', '*/*');
+const lyingContentType = fc.constantFrom('text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/xml', 'text/json', 'application/jsonp', 'application/json-seq', 'image/png', '*/*');
 const junkBody = fc.oneof(
   fc.jsonValue().filter((value) => typeof value !== 'object' || value === null || Array.isArray(value)).map((value) => JSON.stringify(value)),
   fc.dictionary(fc.string({ maxLength: 12 }).map((name) => `zz_${name}`), fc.jsonValue(), { minKeys: 1, maxKeys: 4 }).map((value) => JSON.stringify(value)),
-  fc.string({ maxLength: 200 }).filter((text) => { try { JSON.parse(text); return false; } catch { return true; } }),
+  // Not JSON (and not empty: no body at all is a valid request for some routes, e.g. an anonymous session).
+  fc.string({ minLength: 1, maxLength: 200 }).filter((text) => { try { JSON.parse(text); return false; } catch { return true; } }),
   fc.integer({ min: 100, max: 3_000 }).map((depth) => `${'['.repeat(depth)}${']'.repeat(depth)}`),
   fc.integer({ min: 1, max: 30 }).map((depth) => JSON.stringify(Array.from({ length: depth }).reduce<unknown>((inner) => ({ next: inner, zz: true }), { zz: 1 }))),
 );
@@ -135,7 +136,7 @@ for (const kind of databaseKinds) {
             if (answer.status >= 400 && answer.status < 500) figures.add('rest_4xx_answered');
             if (answer.status >= 500) figures.add('rest_5xx_answered');
             const wrong = answer.status < 400 || answer.status >= 500 || answer.problem !== null;
-            if (wrong && failures.length < 20) failures.push(`${route.name} ${JSON.stringify(defects).slice(0, 300)} → ${answer.status} ${answer.code} ${answer.problem ?? ''}`);
+            if (wrong && failures.length < 20) failures.push(`${route.name} ${defects.map((defect) => ('value' in defect ? `${defect.kind}=${JSON.stringify(defect.value.slice(0, 80))}…(${defect.value.length})` : defect.kind)).join(' + ')} → ${answer.status} ${answer.code} ${answer.problem ?? ''}`);
             return !wrong;
           }),
           { numRuns: byLevel(25, 250), seed: 4_242, endOnFailure: true },
@@ -183,6 +184,18 @@ for (const kind of databaseKinds) {
         ).catch((error: unknown) => failures.push(`${route.name}: ${String(error).slice(0, 500)}`));
       }
       expect(failures).toEqual([]);
+    });
+
+    it('regression: a body sent as application/jsonp (any type starting with "application/json") was parsed as JSON — fixed: refused', async () => {
+      const answers: string[] = [];
+      for (const contentType of ['application/jsonp', 'application/json-seq', 'application/jsonx; charset=utf-8', 'Application/JSON', 'application/json; charset=utf-8']) {
+        const reply = await world.t.request('POST', '/v1/sessions', { rawBody: JSON.stringify({ user_id: 'content-type-probe' }), headers: { 'content-type': contentType } });
+        answers.push(`${contentType} → ${reply.status}`);
+      }
+      // The media type is compared whole and without regard to case; parameters are allowed.
+      expect(answers).toEqual([
+        'application/jsonp → 400', 'application/json-seq → 400', 'application/jsonx; charset=utf-8 → 400', 'Application/JSON → 201', 'application/json; charset=utf-8 → 201',
+      ]);
     });
 
     it('afterwards: the database shows no change, the server is healthy, the log holds no token or secret', async () => {

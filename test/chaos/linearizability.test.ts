@@ -118,8 +118,8 @@ const step: fc.Arbitrary<PlanStep> = fc.record({
   afterMs: fc.double({ min: 0, max: 30, noNaN: true }),
   timeout: fc.integer({ min: 0, max: 9 }).map((roll) => roll === 0),
 });
-const plan = fc.array(step, { minLength: byLevel(10, 30), maxLength: byLevel(60, 250), size: 'max' });
-const numRuns = byLevel(150, 3_000);
+const plan = fc.array(step, { minLength: byLevel(10, 30), maxLength: byLevel(60, 150), size: 'max' });
+const numRuns = byLevel(150, 1_000);
 
 describe('seat-claim linearizability checker: histories of the real core', () => {
   it('accepts every history recorded around a sequential run of decide/evolve', () => {

@@ -139,8 +139,9 @@ export class HttpLayer {
       const rawBody = method === 'get' ? Buffer.alloc(0) : await this.readBody(res, headers, state, bodyBytesMax);
       let body: unknown;
       if (rawBody.length > 0) {
-        const contentType = headers['content-type'] ?? '';
-        if (!contentType.startsWith('application/json')) return problemResponse(problemOf('validation_failed', 'send the body as application/json'));
+        // The media type exactly (any case, parameters allowed): `application/jsonp` is not JSON.
+        const mediaType = (headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+        if (mediaType !== 'application/json') return problemResponse(problemOf('validation_failed', 'send the body as application/json'));
         try {
           body = JSON.parse(rawBody.toString('utf8'));
         } catch {
