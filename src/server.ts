@@ -34,6 +34,7 @@ import { registerHoldRoutes } from './gateway/routes/hold-routes.js';
 import { HttpIdempotency } from './gateway/http/http-idempotency.js';
 import { CatalogService } from './catalog/catalog-service.js';
 import { seedDemo } from './seed/demo.js';
+import { clusterOpsStatus } from './cluster/cluster-ops-status.js';
 import { registerClusterOpsRoutes } from './gateway/routes/cluster-ops-routes.js';
 import { registerSessionRoutes } from './gateway/routes/session-routes.js';
 import { registerSystemRoutes } from './gateway/routes/system-routes.js';
@@ -188,12 +189,13 @@ export async function startServer(config: Config, overrides: ServerOverrides = {
     cluster: clusterRouter, sessions, logger,
     showIds: async () => (await db.query<{ id: string }>('select id from shows order by id limit 1000')).rows.map((row) => row.id),
   });
+  const localStatus = localOpsStatus({
+    workerId: config.workerId, router: localRouter, commits: commitWindow, room, db, logger, nowMs: () => clock.nowMs(),
+    ...(clusterRouter ? { cluster: { workers: () => clusterRouter!.view().workers, ownerOf: (showId: string) => clusterRouter!.ownerOf(showId) } } : {}),
+  });
   registerOpsRoutes(api, {
     sessions,
-    status: localOpsStatus({
-      workerId: config.workerId, router: localRouter, commits: commitWindow, room, db, logger, nowMs: () => clock.nowMs(),
-      ...(clusterRouter ? { cluster: { workers: () => clusterRouter!.view().workers, ownerOf: (showId: string) => clusterRouter!.ownerOf(showId) } } : {}),
-    }),
+    status: clusterRouter && cluster ? clusterOpsStatus({ router: clusterRouter, rpc: cluster.rpc, local: localStatus, logger, timeoutMs: config.routeHopTimeoutMs }) : localStatus,
   });
   registerOrderRoutes(api, { orders: orderService, tickets, sessions, idempotency: httpIdempotency, rateLimits, clock });
   sockets = new SocketGateway({

@@ -11,6 +11,7 @@ export const OpsWorker = z.object({
   pid: z.number().int().nullable().describe('Process id, when known'),
   shows: z.array(z.string()).describe('Shows whose actor is active on this worker'),
   healthy: z.boolean().describe('Answering (heartbeats, or this very request)'),
+  draining: z.boolean().describe('Ops drained it: it keeps only its pinned shows'),
 });
 
 export const OpsQueue = z.object({
@@ -48,6 +49,8 @@ export const OpsStatusResponse = z
     generated_at_ms: z.number().int(),
     workers: z.array(OpsWorker),
     shows: z.array(OpsShow),
+    /** Whether move/pin/drain apply (several workers): the ops page shows those actions only then. */
+    sharded: z.boolean().describe('Several workers: shows can be moved and workers drained (POST /v1/ops/shows/{id}/move, /v1/ops/workers/{id}/drain)'),
     journal: OpsJournal,
   })
   .describe('Workers, per-show throughput, holds, queues and journal commit figures');

@@ -2,6 +2,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { loadOptions, runScenario, type LoadReport } from '../../load/index.js';
 import { adminToken } from '../../load/server/server-process.js';
 import { connectPostgres } from '../../src/persistence/database.js';
+import { chromiumAvailable, ensureWebBuilt, launchChromium, screenshot } from '../browser/support/browser.js';
 import { startClusterProcess, type ClusterProcess } from './support/cluster-process.js';
 
 const databaseUrl = process.env['DATABASE_URL'];
@@ -9,12 +10,17 @@ const redisUrl = process.env['REDIS_URL'];
 if (process.env['CI'] === 'true' && (!databaseUrl || !redisUrl)) throw new Error('CI=true needs DATABASE_URL and REDIS_URL for the cluster tests');
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** The show the scenario created: the only one in the catalog. */
-async function scenarioShow(cluster: ClusterProcess): Promise<string> {
+/** The show the scenario created (the only one in the catalog); fails if the load fails first. */
+async function scenarioShow(cluster: ClusterProcess, load?: Promise<unknown>): Promise<string> {
+  let failed: unknown = null;
+  load?.catch((error: unknown) => (failed = error));
+  const deadline = Date.now() + 60_000;
   for (;;) {
-    const owners = (await cluster.view()).owners;
+    if (failed !== null) throw failed;
+    const owners = (await cluster.view().catch(() => null))?.owners;
     const showIds = Object.keys(owners ?? {});
     if (showIds.length > 0) return showIds[0]!;
+    if (Date.now() > deadline) throw new Error('the scenario created no show within 60 s');
     await sleep(100);
   }
 }
@@ -36,7 +42,7 @@ async function zombieCommits(url: string, showId: string): Promise<number> {
 function onsale(cluster: ClusterProcess): Promise<LoadReport> {
   return runScenario(loadOptions('onsale', {
     url: cluster.url, databaseUrl: cluster.databaseUrl, adminToken, fans: 200, seats: 600, durationS: 40, workers: 1,
-    progress: false, settleS: 3, leadS: 4, admitRatePerS: 100, watchers: 50, resultName: 'cluster-test',
+    progress: process.env['CLUSTER_TEST_PROGRESS'] === '1', settleS: 3, leadS: 4, admitRatePerS: 100, watchers: 50, resultName: 'cluster-test',
   }));
 }
 
@@ -53,7 +59,7 @@ describe.skipIf(!databaseUrl)('a 4-worker cluster under an onsale load (node:clu
   it('moving the hot show 20 times and draining a worker loses no acknowledged claim, sells nothing twice; a zombie owner cannot commit', async () => {
     cluster = await startClusterProcess({ workers: 4 });
     const load = onsale(cluster);
-    const showId = await scenarioShow(cluster);
+    const showId = await scenarioShow(cluster, load);
     const workers = (await cluster.view()).workers;
     await sleep(5_000); // on-sale: fans are racing now
     for (let move = 0; move < 20; move += 1) {
@@ -72,16 +78,47 @@ describe.skipIf(!databaseUrl)('a 4-worker cluster under an onsale load (node:clu
     const owner = (await cluster.view()).owners[showId]!;
     const pid = cluster.workerPids().get(owner)!;
     process.kill(pid, 'SIGSTOP');
-    const rescuer = workers.find((worker) => worker !== owner && worker !== workers[0])!;
-    await sleep(300);
-    expect((await cluster.ops('POST', `/v1/ops/shows/${showId}/move`, { worker_id: rescuer })).status).toBe(200);
-    await sleep(1_500);
-    process.kill(pid, 'SIGCONT');
+    let moveStatus = 0;
+    try {
+      const rescuer = workers.find((worker) => worker !== owner && worker !== workers[0])!;
+      await sleep(300);
+      moveStatus = (await cluster.ops('POST', `/v1/ops/shows/${showId}/move`, { worker_id: rescuer })).status;
+      await sleep(1_500);
+    } finally {
+      process.kill(pid, 'SIGCONT');
+    }
+    expect(moveStatus).toBe(200);
     const report = await load;
     expectCleanRun(report);
     expect(report.headline.errors).toBe(0);
     expect(await zombieCommits(cluster.databaseUrl, showId)).toBe(0);
   }, 180_000);
+
+  it.runIf(chromiumAvailable || process.env['CI'] === 'true')('the ops page lists every worker, drains one and moves a show by clicking', async () => {
+    await ensureWebBuilt();
+    const showId = await scenarioShow(cluster);
+    const before = await cluster.view();
+    const browser = await launchChromium();
+    try {
+      const page = await browser.newPage();
+      await page.goto(`${cluster.url}/ops`);
+      await page.getByLabel('Admin token (ADMIN_TOKEN)').fill(adminToken);
+      await page.getByRole('button', { name: 'Open the ops page' }).click();
+      for (const worker of before.workers) await page.locator(`tr[data-worker-id="${worker}"]`).waitFor();
+      // Undrain the worker the first test drained, by clicking.
+      const drained = before.draining[0]!;
+      await page.getByRole('button', { name: `Undrain worker ${drained}` }).click();
+      await expect.poll(async () => (await cluster.view()).draining).toEqual([]);
+      const target = before.workers.find((worker) => worker !== before.owners[showId])!;
+      await page.getByLabel(`Worker to move ${showId} to`).selectOption(target);
+      await page.getByRole('button', { name: `Move ${showId} to the chosen worker` }).click();
+      await expect.poll(async () => (await cluster.view()).owners[showId]).toBe(target);
+      await expect.poll(() => page.locator(`tr[data-show-id="${showId}"] td`).nth(1).textContent()).toBe(target);
+      await screenshot(page, 'ops-page-cluster.png');
+    } finally {
+      await browser.close();
+    }
+  }, 60_000);
 });
 
 describe.skipIf(!databaseUrl || !redisUrl)('a 4-worker cluster over Redis under an onsale load', () => {
@@ -91,7 +128,7 @@ describe.skipIf(!databaseUrl || !redisUrl)('a 4-worker cluster over Redis under 
   it('kill -9 of the show owner: the survivors serve the show within 5 s and the audit is clean', async () => {
     cluster = await startClusterProcess({ workers: 4, redisUrl });
     const load = onsale(cluster);
-    const showId = await scenarioShow(cluster);
+    const showId = await scenarioShow(cluster, load);
     await sleep(6_000);
     const owner = (await cluster.view()).owners[showId]!;
     const pid = cluster.workerPids().get(owner)!;

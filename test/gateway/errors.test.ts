@@ -506,7 +506,7 @@ for (const kind of databaseKinds) {
 
     it('regression: a request to an unknown path or with an unsupported method gets no answer (connection closed) — fixed: 404/405 problem+json', async () => {
       const failures: string[] = [];
-      for (const [method, path] of [['GET', '/v1/no-such-route'], ['GET', '/'], ['PUT', '/v1/sessions'], ['PATCH', `/v1/shows/${showId}`], ['POST', '/healthz']] as const) {
+      for (const [method, path] of [['GET', '/v1/no-such-route'], ['GET', '/no-such-page'], ['DELETE', '/'], ['PUT', '/v1/sessions'], ['PATCH', `/v1/shows/${showId}`], ['POST', '/healthz']] as const) {
         const raw = await rawHttp(t.url, method, path, { headers: { 'content-type': 'application/json' }, body: '{}' });
         if ('error' in raw) failures.push(`${method} ${path}: ${raw.error}`);
         else if (![404, 405].includes(raw.status) || problemDefect(asReply(raw))) failures.push(`${method} ${path}: ${raw.status}`);

@@ -72,7 +72,9 @@ export function localOpsStatus(options: LocalOpsStatusOptions): () => Promise<Op
         pid: workerId === options.workerId ? process.pid : null,
         shows: options.cluster ? shows.filter((show) => show.owner_worker_id === workerId).map((show) => show.show_id) : localShows,
         healthy: true,
+        draining: false,
       })),
+      sharded: options.cluster !== undefined,
       shows: shows.sort((a, b) => Number(b.active) - Number(a.active) || b.claims_per_s - a.claims_per_s || a.show_id.localeCompare(b.show_id)),
       journal: {
         commit_p50_ms: round(percentiles.commitP50Ms),

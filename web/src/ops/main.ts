@@ -4,7 +4,8 @@ import { h, replaceChildren } from '../dom.js';
 
 /**
  * The ops page: workers and their shows, per-show claims/s, holds and waiting rooms, journal
- * commit latency and batch sizes, refreshed every 2 s; pause/resume a waiting room. The admin
+ * commit latency and batch sizes, refreshed every 2 s; pause/resume a waiting room; with several
+ * workers, move a show to a worker and drain or undrain a worker. The admin
  * token stays in sessionStorage (this tab only).
  */
 const tokenKey = 'holdfast:admin-token';
@@ -75,7 +76,9 @@ async function refresh(): Promise<void> {
   if (inFlight) return;
   inFlight = true;
   try {
-    render(await call<OpsStatus>('GET', '/v1/ops/status'));
+    const status = await call<OpsStatus>('GET', '/v1/ops/status');
+    // Re-rendering would close a worker list the operator has open; wait for the next refresh.
+    if (!(document.activeElement instanceof HTMLSelectElement)) render(status);
     refreshLabel.textContent = `Updated ${new Date().toLocaleTimeString('en-US')} · every ${refreshMs / 1000} s`;
   } catch (error) {
     if (error instanceof OpsError && (error.status === 401 || error.status === 403)) {
@@ -113,7 +116,7 @@ function render(status: OpsStatus): void {
     h(
       'table',
       { 'aria-label': 'Workers' },
-      h('thead', {}, h('tr', {}, h('th', {}, 'Worker'), h('th', { class: 'num' }, 'PID'), h('th', {}, 'Health'), h('th', {}, 'Shows'))),
+      h('thead', {}, h('tr', {}, h('th', {}, 'Worker'), h('th', { class: 'num' }, 'PID'), h('th', {}, 'Health'), h('th', {}, 'Shows'), status.sharded ? h('th', {}, 'Drain') : null)),
       h(
         'tbody',
         {},
@@ -125,6 +128,7 @@ function render(status: OpsStatus): void {
             h('td', { class: 'num' }, worker.pid === null ? '–' : String(worker.pid)),
             h('td', {}, h('span', { class: `badge ${worker.healthy ? 'good' : 'bad'}` }, worker.healthy ? 'healthy' : 'down')),
             h('td', {}, worker.shows.length === 0 ? h('span', { class: 'muted' }, 'none active') : worker.shows.join(', ')),
+            status.sharded ? h('td', {}, drainControl(worker.worker_id, worker.draining)) : null,
           ),
         ),
       ),
@@ -145,16 +149,56 @@ function render(status: OpsStatus): void {
             ['Show', 'Owner', 'State'].map((name) => h('th', {}, name)),
             ['Version', 'Claims/s', 'Active holds', 'Available', 'Mailbox', 'Watchers', 'Queue waiting', 'Serving'].map((name) => h('th', { class: 'num' }, name)),
             h('th', {}, 'Waiting room'),
+            status.sharded ? h('th', {}, 'Move to') : null,
           ),
         ),
-        h('tbody', {}, status.shows.map(showRow)),
+        h('tbody', {}, status.shows.map((show) => showRow(show, status.sharded ? status.workers.map((worker) => worker.worker_id) : null))),
       ),
     ),
   );
   if (focusedKey) root.querySelector<HTMLElement>(`[data-key="${CSS.escape(focusedKey)}"]`)?.focus();
 }
 
-function showRow(show: OpsShowStatus): HTMLElement {
+/** A button that runs one ops action, then refreshes; failures are shown, the button re-enabled. */
+function actionButton(label: string, ariaLabel: string, key: string, action: () => Promise<unknown>): HTMLButtonElement {
+  const button = h('button', { type: 'button', 'data-key': key, 'aria-label': ariaLabel }, label);
+  button.addEventListener('click', async () => {
+    button.disabled = true;
+    try {
+      await action();
+      await refresh();
+    } catch (error) {
+      alert(error instanceof Error ? error.message : String(error));
+      button.disabled = false;
+    }
+  });
+  return button;
+}
+
+function drainControl(workerId: string, draining: boolean): HTMLElement {
+  return h(
+    'span',
+    { class: 'row', style: 'align-items:center' },
+    draining ? h('span', { class: 'badge warn' }, 'draining') : null,
+    actionButton(draining ? 'Undrain' : 'Drain', `${draining ? 'Undrain' : 'Drain'} worker ${workerId}`, `drain-${workerId}`, () =>
+      call('POST', `/v1/ops/workers/${encodeURIComponent(workerId)}/drain`, { draining: !draining }),
+    ),
+  );
+}
+
+const moveTargets = new Map<string, string>();
+
+/** Moving a show pins it to the chosen worker (the old owner finishes its batch and hands off). */
+function moveControl(show: OpsShowStatus, workers: string[]): HTMLElement {
+  // The choice survives the 2-second re-render, which rebuilds this row.
+  const chosen = moveTargets.get(show.show_id) ?? show.owner_worker_id;
+  const select = h('select', { 'aria-label': `Worker to move ${show.show_id} to`, 'data-key': `move-target-${show.show_id}` }, workers.map((worker) => h('option', { value: worker, ...(worker === chosen ? { selected: true } : {}) }, worker)));
+  select.addEventListener('change', () => moveTargets.set(show.show_id, select.value));
+  const button = actionButton('Move', `Move ${show.show_id} to the chosen worker`, `move-${show.show_id}`, () => call('POST', `/v1/ops/shows/${encodeURIComponent(show.show_id)}/move`, { worker_id: select.value }));
+  return h('span', { class: 'row', style: 'align-items:center' }, select, button);
+}
+
+function showRow(show: OpsShowStatus, workers: string[] | null): HTMLElement {
   const queue = show.queue;
   let control: HTMLElement = h('span', { class: 'muted' }, 'none');
   if (queue !== null) {
@@ -186,6 +230,7 @@ function showRow(show: OpsShowStatus): HTMLElement {
     h('td', { class: 'num', 'data-testid': 'queue-waiting' }, queue === null ? '–' : number(queue.waiting)),
     h('td', { class: 'num' }, queue === null ? '–' : number(queue.serving)),
     h('td', {}, control),
+    workers ? h('td', {}, moveControl(show, workers)) : null,
   );
 }
 
