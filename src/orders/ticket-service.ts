@@ -47,8 +47,13 @@ export class TicketService {
    * any screenshot of its QR code) stops verifying; the history keeps both.
    */
   async transfer(ticketId: string, fromUserId: string, toUserId: string): Promise<TicketRecord> {
-    if (toUserId === fromUserId) throw new ApiError('validation_failed', 'the ticket is already yours');
     return this.db.transaction(async (tx) => {
+      if (toUserId === fromUserId) {
+        // Ownership first: another fan's ticket id gets the same answer as an unknown one.
+        const current = await this.byIdWith(tx, ticketId);
+        if (current === null || current.holderUserId !== fromUserId) throw new ApiError('not_found', 'no such ticket of yours');
+        throw new ApiError('validation_failed', 'the ticket is already yours');
+      }
       const { rows } = await tx.query<Parameters<typeof toTicket>[0]>(
         `update tickets set holder_user_id = $3, token_version = token_version + 1 where id = $1 and holder_user_id = $2 and status = 'valid'
          returning id, order_id, show_id, seat_id, pool_id, unit, holder_user_id, status, token_version, used_at`,

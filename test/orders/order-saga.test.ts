@@ -204,6 +204,7 @@ for (const kind of databaseKinds) {
       const order = await holdAndOrder(giver, ['302:4:1']);
       const paid = await call('POST', `/v1/payments/${order.payment.id}/confirm`, giver, { card_number: card.ok });
       const ticket = (paid.body['order'] as OrderBody).tickets[0]!;
+      expect((await call('POST', `/v1/tickets/${ticket.ticket_id}/transfer`, giver, { to_user_id: 'ticket-giver' })).body).toMatchObject({ code: 'validation_failed' });
       const transferred = await call('POST', `/v1/tickets/${ticket.ticket_id}/transfer`, giver, { to_user_id: 'ticket-taker' });
       expect(transferred.body).toMatchObject({ holder_user_id: 'ticket-taker', history: [{ from_user_id: 'ticket-giver', to_user_id: 'ticket-taker' }] });
       expect((await call('GET', `/v1/tickets/${ticket.ticket_id}`, giver)).status).toBe(404);
