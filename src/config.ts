@@ -19,6 +19,8 @@ export interface Config {
   seedDemo: boolean;
   logLevel: string;
   httpBodyBytesMax: number;
+  /** A request body must arrive within this long of its headers (else 408). */
+  httpBodyTimeoutMs: number;
   trustProxy: boolean;
   corsOrigin: string;
   rateLimitPerUserPerSecond: number;
@@ -87,6 +89,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     sessionTtlMs: integer(env, 'SESSION_TTL_S', 12 * 3600, 60) * 1000,
     seedDemo: (env['SEED_DEMO'] ?? 'true') !== 'false',
     logLevel: env['LOG_LEVEL'] ?? 'info',
+    httpBodyTimeoutMs: integer(env, 'HTTP_BODY_TIMEOUT_MS', 10_000, 100),
     httpBodyBytesMax: integer(env, 'HTTP_BODY_BYTES_MAX', 64 * 1024, 1024),
     trustProxy: env['TRUST_PROXY'] === 'true',
     corsOrigin: env['CORS_ORIGIN'] ?? '*',

@@ -165,6 +165,7 @@ export async function startServer(config: Config, overrides: ServerOverrides = {
   const http = new HttpLayer(app, {
     logger,
     bodyBytesMax: config.httpBodyBytesMax,
+    bodyTimeoutMs: config.httpBodyTimeoutMs,
     trustProxy: config.trustProxy,
     corsOrigin: config.corsOrigin,
     isClosing: () => shuttingDown,

@@ -11,6 +11,7 @@ export const resultCodes = {
   proof_of_work_required: { status: 403, title: 'Solve the waiting room challenge first', retryable: false },
   not_found: { status: 404, title: 'No such resource', retryable: false },
   payload_too_large: { status: 413, title: 'The request body is too large', retryable: false },
+  request_timeout: { status: 408, title: 'The request body did not arrive in time', retryable: true },
   idempotency_key_missing: { status: 400, title: 'An Idempotency-Key header is required', retryable: false },
   idempotency_key_reused: { status: 422, title: 'The Idempotency-Key was used with other parameters', retryable: false },
   request_in_progress: { status: 409, title: 'A request with this Idempotency-Key is still being processed', retryable: true },

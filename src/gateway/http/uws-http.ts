@@ -31,6 +31,8 @@ export type HttpHandler = (request: HttpRequest) => Promise<HttpResponse> | Http
 export interface HttpLayerOptions {
   logger: Logger;
   bodyBytesMax: number;
+  /** A body still incomplete this long after the headers is answered 408 (slow clients hold memory and a connection). */
+  bodyTimeoutMs?: number;
   /** Origin allowed to call the API from a browser (Access-Control-Allow-Origin); empty: none. */
   corsOrigin?: string;
   /** True once shutdown began: requests on still-open connections get 503 instead of new work. */
@@ -53,6 +55,7 @@ export function problemResponse(problem: Problem, headers?: Record<string, strin
 }
 
 class BodyTooLarge extends Error {}
+class BodyTimeout extends Error {}
 
 const hasNul = (text: string): boolean => text.includes('\u0000');
 
@@ -153,6 +156,7 @@ export class HttpLayer {
     };
     run().then(finish, (error: unknown) => {
       if (error instanceof BodyTooLarge) return finish(problemResponse(problemOf('payload_too_large', `bodies are limited to ${bodyBytesMax} bytes`), { connection: 'close' }));
+      if (error instanceof BodyTimeout) return finish(problemResponse(problemOf('request_timeout', `the body must arrive within ${this.options.bodyTimeoutMs} ms of the headers`), { connection: 'close' }));
       if (error instanceof ApiError) {
         const problem = error.toProblem();
         return finish(problemResponse(problem, problem.retry_after_s === undefined ? undefined : { 'retry-after': String(problem.retry_after_s) }));
@@ -170,11 +174,19 @@ export class HttpLayer {
       const chunks: Buffer[] = [];
       let size = 0;
       let done = false;
+      const deadline = this.options.bodyTimeoutMs
+        ? setTimeout(() => {
+            if (done) return;
+            done = true;
+            reject(new BodyTimeout());
+          }, this.options.bodyTimeoutMs)
+        : null;
       res.onData((chunk, isLast) => {
         if (done) return;
         size += chunk.byteLength;
         if (size > limit) {
           done = true;
+          if (deadline) clearTimeout(deadline);
           reject(new BodyTooLarge());
           return;
         }
@@ -182,6 +194,7 @@ export class HttpLayer {
         chunks.push(Buffer.from(new Uint8Array(chunk).slice()));
         if (isLast) {
           done = true;
+          if (deadline) clearTimeout(deadline);
           resolve(Buffer.concat(chunks));
         }
       });
@@ -205,8 +218,10 @@ export class HttpLayer {
     res.cork(() => {
       res.writeStatus(`${response.status} ${statusText[response.status] ?? ''}`.trim());
       for (const [key, value] of Object.entries(headers)) res.writeHeader(key, value);
-      if (payload === undefined) res.endWithoutBody();
-      else res.end(payload);
+      // `connection: close` (refused bodies, timeouts, shutdown) really closes: the rest of the body is never read.
+      const close = headers['connection'] === 'close';
+      if (payload === undefined) res.endWithoutBody(undefined, close);
+      else res.end(payload, close);
     });
   }
 }
