@@ -54,6 +54,14 @@ export function connectPostgres(options: PostgresOptions): SqlDatabase {
     },
     async transaction<T>(work: (tx: SqlExecutor) => Promise<T>): Promise<T> {
       const client = await pool.connect();
+      // A checked-out client whose connection dies (database restarted, network cut) emits
+      // 'error' besides failing its queries; unheard, that event crashes the process. The failed
+      // query rejects the transaction, and the broken client is discarded on release.
+      let lost: Error | undefined;
+      const onLost = (error: Error): void => {
+        lost = error;
+      };
+      client.on('error', onLost);
       try {
         await client.query('BEGIN');
         const tx: SqlExecutor = {
@@ -72,7 +80,8 @@ export function connectPostgres(options: PostgresOptions): SqlDatabase {
         await client.query('ROLLBACK').catch(() => undefined);
         throw error;
       } finally {
-        client.release();
+        client.removeListener('error', onLost);
+        client.release(lost);
       }
     },
     async close() {
