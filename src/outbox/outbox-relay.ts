@@ -90,6 +90,12 @@ export class OutboxRelay {
   private unsubscribe: (() => void | Promise<void>) | null = null;
   private woken = false;
   private wakeSleeper: (() => void) | null = null;
+  /**
+   * Events leased by a round that failed (the database went away mid-round): the next round hands
+   * them back while the lease is surely still ours, instead of leaving the outbox stalled until
+   * the lease runs out.
+   */
+  private unfinished: { events: ClaimedEvent[]; claimedAt: number } | null = null;
 
   constructor(private readonly options: OutboxRelayOptions) {
     if (options.sinks.length === 0) throw new Error('the outbox relay needs at least one sink');
@@ -142,6 +148,11 @@ export class OutboxRelay {
   /** One round: claim, deliver, record. The loop calls it; tests call it directly. */
   async runOnce(): Promise<RelayRound> {
     const round: RelayRound = { claimed: 0, delivered: 0, failed: 0, deadLettered: 0 };
+    if (this.unfinished !== null) {
+      const { events, claimedAt } = this.unfinished;
+      if (this.monotonicMs() - claimedAt < this.leaseMs * 0.8) await this.store.releaseLeases(events);
+      this.unfinished = null;
+    }
     const claimedAt = this.monotonicMs();
     const shows = await this.store.claim(this.batchSize, this.leaseMs);
     for (const events of shows) round.claimed += events.length;
@@ -159,7 +170,10 @@ export class OutboxRelay {
       }
     };
     await Promise.all(Array.from({ length: Math.min(this.concurrency, shows.length) }, worker));
-    if (crash !== null) throw (crash as { error: unknown }).error;
+    if (crash !== null) {
+      this.unfinished = { events: shows.flat(), claimedAt };
+      throw (crash as { error: unknown }).error;
+    }
     return round;
   }
 

@@ -98,6 +98,20 @@ export class OutboxStore {
     });
   }
 
+  /**
+   * Hands back leases of this relay's own claim (due again at once): only rows still undelivered,
+   * not dead, and with the attempts they were claimed with (a recorded failure keeps its backoff).
+   */
+  async releaseLeases(events: ClaimedEvent[]): Promise<void> {
+    if (events.length === 0) return;
+    await this.db.query(
+      `update outbox o set next_attempt_at = null
+       from unnest($1::bigint[], $2::int[]) as claimed(id, attempts)
+       where o.id = claimed.id and o.attempts = claimed.attempts and o.delivered_at is null and not o.dead`,
+      [events.map((event) => Number(event.eventId)), events.map((event) => event.attempts)],
+    );
+  }
+
   async markDelivered(eventId: string): Promise<void> {
     await this.db.query('update outbox set delivered_at = now(), next_attempt_at = null where id = $1 and delivered_at is null', [Number(eventId)]);
   }
