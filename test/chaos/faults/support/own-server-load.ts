@@ -1,0 +1,59 @@
+/**
+ * The single-process server of an infrastructure fault test and its onsale load: the load
+ * harness's server process (real server, simulated PSP, fresh schema) over a database URL the
+ * test controls (its own PostgreSQL, or a faulty proxy in front of it), and the harness's onsale
+ * scenario pointed at it. The test owns the server, so after the load it can still read the PSP's
+ * ledger and audit again with it (runScenario with --url cannot).
+ */
+import { auditDatabase, emptyAcknowledged, loadOptions, runScenario, startServerProcess, type AuditReport, type LoadReport, type ServerProcess } from '../../../../load/index.js';
+import { adminToken } from '../../../../load/server/server-process.js';
+import { connectPostgres } from '../../../../src/persistence/database.js';
+
+export { adminToken };
+
+export async function startFaultServer(connectionString: string, options: { poolSize?: number } = {}): Promise<ServerProcess> {
+  return startServerProcess({
+    connectionString,
+    engine: 'holdfast',
+    limits: {
+      userRatePerS: 1_000, ipRatePerS: 10_000_000, socketEventsPerS: 30, paymentWindowS: 60, poolSize: options.poolSize ?? 16,
+      mailboxDepthMax: 20_000, batchCommandsMax: 4_096, diffTickMs: 50, queueTickMs: 500, outboxPollMs: 250, outboxBatchSize: 1_000,
+      reconcileIntervalMs: 2_000, reconcileIdleMs: 90_000,
+    },
+    providerPaymentsMax: 1_000_000,
+    baselinePoolSize: 4,
+    logLevel: process.env['CHAOS_SERVER_LOG_LEVEL'] ?? 'error',
+  });
+}
+
+export interface OnsaleSize {
+  fans: number;
+  seats: number;
+  durationS: number;
+  leadS: number;
+}
+
+/** The harness's onsale scenario against `server` (audited by the harness at the end). */
+export function onsaleAgainst(server: ServerProcess, auditUrl: string, size: OnsaleSize, resultName: string): Promise<LoadReport> {
+  return runScenario(
+    loadOptions('onsale', {
+      url: server.url, databaseUrl: auditUrl, schema: server.schema, adminToken, fans: size.fans, seats: size.seats, durationS: size.durationS, leadS: size.leadS,
+      workers: 1, admitRatePerS: Math.max(100, size.fans / 2), watchers: Math.min(50, size.fans), settleS: 20, resultName,
+      progress: process.env['CHAOS_PROGRESS'] === '1',
+    }),
+    process.env['CHAOS_PROGRESS'] === '1' ? { onProgress: (line) => process.stderr.write(`${line}\n`) } : {},
+  );
+}
+
+/** The harness's audit again, now with the simulated PSP's own ledger (one capture per confirmed order, a refund for every other). */
+export async function auditWithProviderLedger(server: ServerProcess, auditUrl: string, showIds: string[]): Promise<AuditReport> {
+  const db = connectPostgres({ connectionString: auditUrl, schema: server.schema, poolSize: 1 });
+  try {
+    const { entries } = await server.ledger();
+    return await auditDatabase(db, { showIds, acknowledged: emptyAcknowledged(), providerLedger: entries });
+  } finally {
+    await db.close();
+  }
+}
+
+export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));

@@ -1,0 +1,101 @@
+/**
+ * A loopback TCP proxy for fault injection (node:net): every chunk in either direction is held
+ * back a random latency (order kept), and connections are cut at random moments — both ends
+ * destroyed, as a dropped network path looks to PostgreSQL and to its client.
+ */
+import { connect, createServer, type Server, type Socket } from 'node:net';
+
+export interface TcpProxyOptions {
+  upstreamPort: number;
+  upstreamHost?: string;
+  /** Each chunk is delayed by a uniform random time in [min, max] ms. */
+  latencyMs?: [min: number, max: number];
+  /** Mean time between two cuts of a random live connection (exponential); 0: never. */
+  meanDropIntervalMs?: number;
+  random?: () => number;
+}
+
+export interface TcpProxy {
+  port: number;
+  readonly figures: { connections: number; dropped: number; chunks: number };
+  /** Turns the faults on or off (latency and drops), e.g. once the load is over. */
+  setFaulty(faulty: boolean): void;
+  close(): Promise<void>;
+}
+
+export async function startTcpProxy(options: TcpProxyOptions): Promise<TcpProxy> {
+  const random = options.random ?? Math.random;
+  const [minMs, maxMs] = options.latencyMs ?? [0, 0];
+  const live = new Set<{ client: Socket; upstream: Socket }>();
+  const figures = { connections: 0, dropped: 0, chunks: 0 };
+  let faulty = true;
+
+  /** Forwards `from` → `to`, each chunk no earlier than the one before it. */
+  const forward = (from: Socket, to: Socket): void => {
+    let lastDueMs = 0;
+    from.on('data', (chunk: Buffer) => {
+      figures.chunks += 1;
+      const delayMs = faulty ? minMs + random() * (maxMs - minMs) : 0;
+      const dueMs = Math.max(lastDueMs, Date.now() + delayMs);
+      lastDueMs = dueMs;
+      const write = (): void => {
+        if (!to.destroyed) to.write(chunk);
+      };
+      if (dueMs <= Date.now()) write();
+      else setTimeout(write, dueMs - Date.now());
+    });
+    from.on('end', () => setTimeout(() => to.end(), Math.max(0, lastDueMs - Date.now())));
+  };
+
+  const server: Server = createServer((client) => {
+    figures.connections += 1;
+    const upstream = connect(options.upstreamPort, options.upstreamHost ?? '127.0.0.1');
+    const pair = { client, upstream };
+    live.add(pair);
+    const close = (): void => {
+      live.delete(pair);
+      client.destroy();
+      upstream.destroy();
+    };
+    client.on('error', close).on('close', close);
+    upstream.on('error', close).on('close', close);
+    forward(client, upstream);
+    forward(upstream, client);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  const port = typeof address === 'object' && address !== null ? address.port : 0;
+
+  let dropTimer: NodeJS.Timeout | null = null;
+  const scheduleDrop = (): void => {
+    const mean = options.meanDropIntervalMs ?? 0;
+    if (mean <= 0) return;
+    dropTimer = setTimeout(() => {
+      const pairs = [...live];
+      if (faulty && pairs.length > 0) {
+        const victim = pairs[Math.floor(random() * pairs.length)]!;
+        figures.dropped += 1;
+        victim.client.destroy();
+        victim.upstream.destroy();
+      }
+      scheduleDrop();
+    }, -Math.log(1 - random()) * mean);
+  };
+  scheduleDrop();
+
+  return {
+    port,
+    figures,
+    setFaulty(value) {
+      faulty = value;
+    },
+    async close() {
+      if (dropTimer !== null) clearTimeout(dropTimer);
+      for (const pair of live) {
+        pair.client.destroy();
+        pair.upstream.destroy();
+      }
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
