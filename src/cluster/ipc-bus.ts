@@ -1,7 +1,7 @@
 import type { Logger } from '../shared/logger.js';
 import { TopicHandlers, type ClusterBus, type DirectMessage } from './cluster-bus.js';
 import { emptyView, type ClusterView } from './ownership.js';
-import { isHoldfastMessage, type PrimaryToWorker, type WorkerToPrimary } from './ipc-protocol.js';
+import { CoalescingSender, isHoldfastMessage, type PrimaryToWorker, type WorkerToPrimary } from './ipc-protocol.js';
 
 /** What the bus needs of this process's IPC channel to the primary (`process` in a worker). */
 export interface PrimaryChannel {
@@ -18,6 +18,7 @@ export class IpcBus implements ClusterBus {
   private readonly topics = new TopicHandlers();
   private readonly acks = new Map<number, { resolve: () => void; reject: (error: Error) => void }>();
   private nextRequestId = 1;
+  private readonly outbox = new CoalescingSender<WorkerToPrimary>((message) => this.sendNow(message));
   private readonly listener = (message: unknown): void => {
     if (isHoldfastMessage(message)) this.onMessage(message as PrimaryToWorker);
   };
@@ -91,6 +92,11 @@ export class IpcBus implements ClusterBus {
 
   private post(message: WorkerToPrimary): void {
     if (this.channel.send === undefined) throw new Error('not a cluster worker: no IPC channel to the primary');
+    this.outbox.push(message);
+  }
+
+  private sendNow(message: WorkerToPrimary): void {
+    if (this.channel.send === undefined) return;
     try {
       this.channel.send(message);
     } catch (error) {
@@ -100,6 +106,9 @@ export class IpcBus implements ClusterBus {
 
   private onMessage(message: PrimaryToWorker): void {
     switch (message.t) {
+      case 'batch':
+        for (const inner of message.messages) this.onMessage(inner);
+        return;
       case 'view': {
         const previous = this.current;
         this.current = message.view;

@@ -1,7 +1,7 @@
 import type { Logger } from '../shared/logger.js';
 import type { DirectMessage } from './cluster-bus.js';
 import type { ClusterView } from './ownership.js';
-import { isHoldfastMessage, primaryAddress, type PrimaryToWorker, type WorkerToPrimary } from './ipc-protocol.js';
+import { CoalescingSender, isHoldfastMessage, primaryAddress, type PrimaryToWorker, type WorkerToPrimary } from './ipc-protocol.js';
 
 /** What the hub needs of a forked worker (node:cluster's Worker fits). */
 export interface WorkerChannel {
@@ -11,6 +11,7 @@ export interface WorkerChannel {
 
 interface Member {
   channel: WorkerChannel;
+  outbox: CoalescingSender<PrimaryToWorker>;
   ready: boolean;
   lastPongMs: number;
   answering: boolean;
@@ -62,11 +63,11 @@ export class IpcHub {
 
   private sendTo(workerId: string, message: PrimaryToWorker): void {
     const member = this.members.get(workerId);
-    if (member !== undefined) send(member.channel, message);
+    if (member !== undefined) send(member, message);
   }
 
   attach(workerId: string, channel: WorkerChannel): void {
-    const member: Member = { channel, ready: false, lastPongMs: this.now(), answering: true, topics: new Set() };
+    const member: Member = { channel, outbox: new CoalescingSender<PrimaryToWorker>((message) => sendNow(channel, message)), ready: false, lastPongMs: this.now(), answering: true, topics: new Set() };
     this.members.set(workerId, member);
     channel.on('message', (message) => {
       if (isHoldfastMessage(message)) this.onMessage(workerId, member, message as WorkerToPrimary);
@@ -87,6 +88,9 @@ export class IpcHub {
 
   private onMessage(workerId: string, member: Member, message: WorkerToPrimary): void {
     switch (message.t) {
+      case 'batch':
+        for (const inner of message.messages) this.onMessage(workerId, member, inner);
+        return;
       case 'ready':
         member.ready = true;
         member.lastPongMs = this.now();
@@ -111,7 +115,7 @@ export class IpcHub {
         return;
       case 'pub':
         for (const [id, other] of this.members) {
-          if (id !== workerId && other.topics.has(message.topic)) send(other.channel, { hf: 1, t: 'pub', topic: message.topic, payload: message.payload });
+          if (id !== workerId && other.topics.has(message.topic)) send(other, { hf: 1, t: 'pub', topic: message.topic, payload: message.payload });
         }
         return;
       case 'sub':
@@ -124,13 +128,13 @@ export class IpcHub {
         if (message.workerId === null) delete this.pins[message.showId];
         else this.pins[message.showId] = message.workerId;
         this.changed(message.workerId === null ? `show ${message.showId} unpinned` : `show ${message.showId} pinned to ${message.workerId}`);
-        send(member.channel, { hf: 1, t: 'ack', requestId: message.requestId });
+        send(member, { hf: 1, t: 'ack', requestId: message.requestId });
         return;
       case 'drain':
         if (message.draining) this.draining.add(message.workerId);
         else this.draining.delete(message.workerId);
         this.changed(`worker ${message.workerId} ${message.draining ? 'draining' : 'undrained'}`);
-        send(member.channel, { hf: 1, t: 'ack', requestId: message.requestId });
+        send(member, { hf: 1, t: 'ack', requestId: message.requestId });
         return;
     }
   }
@@ -139,7 +143,7 @@ export class IpcHub {
     this.pingCount += 1;
     const nowMs = this.now();
     for (const [id, member] of this.members) {
-      send(member.channel, { hf: 1, t: 'ping', n: this.pingCount });
+      send(member, { hf: 1, t: 'ping', n: this.pingCount });
       if (member.ready && member.answering && nowMs - member.lastPongMs > this.options.livenessTimeoutMs) {
         member.answering = false;
         this.changed(`worker ${id} stopped answering`);
@@ -151,12 +155,16 @@ export class IpcHub {
     this.revision += 1;
     const view = this.view();
     this.options.logger.info({ reason, view }, 'cluster view changed');
-    for (const member of this.members.values()) send(member.channel, { hf: 1, t: 'view', view });
+    for (const member of this.members.values()) send(member, { hf: 1, t: 'view', view });
   }
 }
 
+function send(member: Member, message: PrimaryToWorker): void {
+  member.outbox.push(message);
+}
+
 /** A worker that just died has a closed channel; its exit is handled elsewhere. */
-function send(channel: WorkerChannel, message: PrimaryToWorker): void {
+function sendNow(channel: WorkerChannel, message: PrimaryToWorker): void {
   try {
     channel.send(message);
   } catch {

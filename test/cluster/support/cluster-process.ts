@@ -21,28 +21,50 @@ export const clusterLimits: ServerLimits = {
   diffTickMs: 50, queueTickMs: 100, outboxPollMs: 200, outboxBatchSize: 200, reconcileIntervalMs: 2_000, reconcileIdleMs: 90_000,
 };
 
+export interface ClusterProcessOptions {
+  workers: number;
+  redisUrl?: string;
+  /** Extra environment of the primary (and so of its workers), e.g. CLOCK_SKEW_MS_BY_WORKER. */
+  env?: Record<string, string>;
+  /** Restart on an existing cluster's database and port (kept by stop(): its first start drops it). */
+  restartOf?: { databaseUrl: string; port: number };
+}
+
 /** `npm start` as production runs it: a primary and WORKERS workers on a fresh database, IPC or Redis. */
-export async function startClusterProcess(options: { workers: number; redisUrl?: string }): Promise<ClusterProcess> {
+export async function startClusterProcess(options: ClusterProcessOptions): Promise<ClusterProcess> {
   const base = process.env['DATABASE_URL']!;
-  const database = `hf_cluster_${randomBytes(5).toString('hex')}`;
+  const database = options.restartOf ? new URL(options.restartOf.databaseUrl).pathname.slice(1) : `hf_cluster_${randomBytes(5).toString('hex')}`;
   const admin = connectPostgres({ connectionString: base, poolSize: 1 });
-  await admin.query(`create database ${database}`);
+  if (!options.restartOf) await admin.query(`create database ${database}`);
   const databaseUrl = new URL(base);
   databaseUrl.pathname = `/${database}`;
-  const port = 21_000 + Math.floor(Math.random() * 20_000);
+  const port = options.restartOf?.port ?? 21_000 + Math.floor(Math.random() * 20_000);
   const env = {
     ...process.env,
     ...serverEnvironment(databaseUrl.toString(), clusterLimits, 'warn'),
     PORT: String(port), WORKERS: String(options.workers), WORKER_ID: '', HOLDFAST_NODE_ID: database,
     REDIS_URL: options.redisUrl ?? '', CLUSTER_KEY_PREFIX: `${database}:`,
     CLUSTER_HEARTBEAT_MS: '250', CLUSTER_LIVENESS_TIMEOUT_MS: '1500', ROUTE_HOP_TIMEOUT_MS: '1000', ROUTE_RETRY_WINDOW_MS: '10000',
+    ...options.env,
   };
   delete (env as Record<string, string | undefined>)['WORKER_ID'];
   const primary = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { env, stdio: ['ignore', 'inherit', 'inherit'] });
   const url = `http://127.0.0.1:${port}`;
+  // A connection may land on a frozen (SIGSTOP) or dying worker: each attempt has a deadline, and a
+  // new attempt opens a new connection, which the kernel may give to another worker. Ops calls are
+  // idempotent (a move is a pin; a drain a flag), so retrying them is safe.
   const ops = async (method: string, path: string, body?: unknown): Promise<{ status: number; body: unknown }> => {
-    const response = await fetch(`${url}${path}`, { method, headers: { authorization: `Bearer ${adminToken}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
-    return { status: response.status, body: await response.json().catch(() => null) };
+    const deadline = Date.now() + 20_000;
+    for (;;) {
+      try {
+        const response = await fetch(`${url}${path}`, {
+          method, signal: AbortSignal.timeout(1_500), headers: { authorization: `Bearer ${adminToken}`, connection: 'close', ...(body === undefined ? {} : { 'content-type': 'application/json' }) }, ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        });
+        return { status: response.status, body: await response.json().catch(() => null) };
+      } catch (error) {
+        if (Date.now() > deadline) throw error;
+      }
+    }
   };
   const handle: ClusterProcess = {
     url,
@@ -76,11 +98,11 @@ export async function startClusterProcess(options: { workers: number; redisUrl?:
       }
     },
     async stop() {
-      if (primary.exitCode === null) {
+      if (primary.exitCode === null && primary.signalCode === null) {
         primary.kill('SIGTERM');
         await new Promise((resolve) => primary.once('exit', resolve));
       }
-      await admin.query(`drop database if exists ${database} with (force)`).catch(() => undefined);
+      if (!options.restartOf) await admin.query(`drop database if exists ${database} with (force)`).catch(() => undefined);
       await admin.close();
     },
   };
