@@ -67,7 +67,9 @@ export async function runPrimary(config: Config, logger: Logger): Promise<Primar
     const worker = cluster.fork({ ...process.env, WORKER_ID: workerId, HOLDFAST_ROLE: 'worker', HOLDFAST_PSP_SECRET: pspSecret, SEED_DEMO: 'false' });
     byId.set(workerId, worker);
     hub.attach(workerId, worker);
-    worker.process.on('error', (error) => logger.warn({ err: error, workerId }, 'worker channel error'));
+    // A send to a worker killed a moment ago fails asynchronously (ERR_IPC_CHANNEL_CLOSED) and is
+    // re-emitted on the Worker: without a listener there, it would crash the primary.
+    worker.on('error', (error) => logger.warn({ err: error, workerId }, 'worker channel error'));
     worker.on('exit', (code, signal) => {
       hub.detach(workerId);
       if (byId.get(workerId) === worker) byId.delete(workerId);
