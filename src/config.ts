@@ -47,6 +47,8 @@ export interface Config {
   outboxPollMs: number;
   outboxBatchSize: number;
   outboxMaxAttempts: number;
+  /** How long a relay's claim on a show's events lasts: a relay killed mid-delivery holds them back this long. */
+  outboxLeaseMs: number;
   queueJoinBatchMax: number;
   workerId: string;
   /** Worker processes `npm start` runs (1: no primary, the server in this process). */
@@ -60,6 +62,8 @@ export interface Config {
   routeHopTimeoutMs: number;
   /** How long a command keeps being retried while its show moves or its owner is down. */
   routeRetryWindowMs: number;
+  /** Test-only: this process's clock runs this far ahead (negative: behind) of the system clock. */
+  clockSkewMs: number;
 }
 
 function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min = 0): number {
@@ -116,6 +120,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     outboxPollMs: integer(env, 'OUTBOX_POLL_MS', 1_000, 10),
     outboxBatchSize: integer(env, 'OUTBOX_BATCH_SIZE', 100, 1),
     outboxMaxAttempts: integer(env, 'OUTBOX_MAX_ATTEMPTS', 10, 1),
+    outboxLeaseMs: integer(env, 'OUTBOX_LEASE_MS', 60_000, 1_000),
     queueJoinBatchMax: integer(env, 'QUEUE_JOIN_BATCH_MAX', 2_000, 1),
     workerId: env['WORKER_ID'] ?? `worker-${process.pid}`,
     workers: integer(env, 'WORKERS', env['DATABASE_URL'] ? availableParallelism() : 1, 1),
@@ -124,5 +129,30 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     clusterLivenessTimeoutMs: integer(env, 'CLUSTER_LIVENESS_TIMEOUT_MS', 3_000, 200),
     routeHopTimeoutMs: integer(env, 'ROUTE_HOP_TIMEOUT_MS', 2_000, 50),
     routeRetryWindowMs: integer(env, 'ROUTE_RETRY_WINDOW_MS', 8_000, 0),
+    clockSkewMs: clockSkewMs(env),
   };
+}
+
+/**
+ * CLOCK_SKEW_MS (signed), or for a cluster worker its entry in CLOCK_SKEW_MS_BY_WORKER
+ * ("w1:-2000,w2:0,w3:1500": the primary names its workers `<node>-w<n>` and forks them all with
+ * one environment, so each picks its own entry by its WORKER_ID's suffix).
+ */
+function clockSkewMs(env: NodeJS.ProcessEnv): number {
+  const signed = (name: string, raw: string): number => {
+    const value = Number(raw);
+    if (raw.trim() === '' || !Number.isInteger(value)) throw new Error(`${name} must be an integer of milliseconds, got "${raw}"`);
+    return value;
+  };
+  const fallback = env['CLOCK_SKEW_MS'] ? signed('CLOCK_SKEW_MS', env['CLOCK_SKEW_MS']) : 0;
+  const byWorker = env['CLOCK_SKEW_MS_BY_WORKER'];
+  if (!byWorker) return fallback;
+  const entries = new Map<string, number>();
+  for (const entry of byWorker.split(',')) {
+    const match = /^\s*(w\d+)\s*:\s*(\S+)\s*$/.exec(entry);
+    if (match === null) throw new Error(`CLOCK_SKEW_MS_BY_WORKER entries are "w<n>:<ms>", got "${entry}"`);
+    entries.set(match[1]!, signed('CLOCK_SKEW_MS_BY_WORKER', match[2]!));
+  }
+  const suffix = /-(w\d+)$/.exec(env['WORKER_ID'] ?? '')?.[1];
+  return (suffix === undefined ? undefined : entries.get(suffix)) ?? fallback;
 }

@@ -3,6 +3,7 @@ import { runPrimary } from './cluster/primary.js';
 import { joinCluster } from './cluster/worker-runtime.js';
 import { loadConfig } from './config.js';
 import { startServer, type HoldfastServer } from './server.js';
+import { skewedClock } from './shared/clock.js';
 import { createLogger } from './shared/logger.js';
 
 /**
@@ -22,7 +23,7 @@ if (cluster.isPrimary && config.workers > 1 && config.databaseUrl) {
   onSignal(config.shutdownGraceMs * 2, () => primary.stop());
 } else {
   const runtime = cluster.isWorker ? await joinCluster(config, logger) : undefined;
-  const server: HoldfastServer = await startServer(config, { logger, ...(runtime ? { cluster: runtime } : {}) });
+  const server: HoldfastServer = await startServer(config, { logger, ...(runtime ? { cluster: runtime } : {}), ...(config.clockSkewMs !== 0 ? { clock: skewedClock(config.clockSkewMs) } : {}) });
   onSignal(config.shutdownGraceMs, () => server.close());
   // The primary is gone (killed): a worker without it cannot be reached for moves; stop cleanly.
   if (cluster.isWorker) process.on('disconnect', () => process.kill(process.pid, 'SIGTERM'));

@@ -5,6 +5,11 @@ export interface Clock {
 
 export const systemClock: Clock = { nowMs: () => Date.now() };
 
+/** A clock `skewMs` ahead of `base` (behind when negative): CLOCK_SKEW_MS, for tests of skewed workers. */
+export function skewedClock(skewMs: number, base: Clock = systemClock): Clock {
+  return skewMs === 0 ? base : { nowMs: () => base.nowMs() + skewMs };
+}
+
 /** Timers behind an interface so the simulator can run them on virtual time. */
 export interface Timers {
   setTimeout(callback: () => void, delayMs: number): unknown;
