@@ -32,6 +32,7 @@ describe.skipIf(!runHere)('PostgreSQL restarted mid-sale (a PostgreSQL of the te
   });
 
   it(`stops acknowledging while PostgreSQL is down, recovers within ${recoveryBoundMs / 1000} s without a restart of its own, audit clean`, async () => {
+    const testStartedMs = Date.now();
     postgres = await startOwnPostgres();
     server = await startFaultServer(postgres.url);
     const serverExited = server.exited.then(() => true);
@@ -58,6 +59,7 @@ describe.skipIf(!runHere)('PostgreSQL restarted mid-sale (a PostgreSQL of the te
     const missing = await probeHoldsMissingFromJournal(audit, probe.showId, answers).finally(() => audit.close());
 
     const report = await load;
+    const loadEndedAtMs = Date.now();
     const ledgerAudit = await auditWithProviderLedger(server, postgres.url, report.runs[0]!.showIds);
     const stillSameProcess = !(await Promise.race([serverExited, sleep(10).then(() => false)]));
 
@@ -74,7 +76,7 @@ describe.skipIf(!runHere)('PostgreSQL restarted mid-sale (a PostgreSQL of the te
     figures.add('holds_acknowledged', report.runs[0]!.counters.holdsOk);
     figures.add('orders_confirmed', report.runs[0]!.counters.paid);
     recordFigures('infra-postgres-restart', figures.snapshot());
-    console.log(`[chaos postgres-restart] ${JSON.stringify({ perRestart, probeAnswers: answers.length, missing: missing.length, load: report.headline, ledgerAudit: ledgerAudit.figures })}`);
+    console.log(`[chaos postgres-restart] ${JSON.stringify({ perRestart, probeAnswers: answers.length, missing: missing.length, load: report.headline, ledgerAudit: ledgerAudit.figures, ledgerSettledAfterMs: ledgerAudit.settledAfterMs, loadEndedAtS: (loadEndedAtMs - testStartedMs) / 1000, testS: (Date.now() - testStartedMs) / 1000 })}`);
 
     expect(stillSameProcess, 'the server process must survive the restarts').toBe(true);
     expect(report.runs[0]!.endedBy).not.toBe('server-exit');

@@ -5,7 +5,7 @@
  * scenario pointed at it. The test owns the server, so after the load it can still read the PSP's
  * ledger and audit again with it (runScenario with --url cannot).
  */
-import { auditDatabase, emptyAcknowledged, loadOptions, runScenario, startServerProcess, type AuditReport, type LoadReport, type ServerProcess } from '../../../../load/index.js';
+import { auditDatabase, emptyAcknowledged, loadOptions, runScenario, settledState, startServerProcess, type AuditReport, type LoadReport, type ServerProcess } from '../../../../load/index.js';
 import { adminToken } from '../../../../load/server/server-process.js';
 import { connectPostgres } from '../../../../src/persistence/database.js';
 
@@ -45,12 +45,26 @@ export function onsaleAgainst(server: ServerProcess, auditUrl: string, size: Ons
   );
 }
 
-/** The harness's audit again, now with the simulated PSP's own ledger (one capture per confirmed order, a refund for every other). */
-export async function auditWithProviderLedger(server: ServerProcess, auditUrl: string, showIds: string[]): Promise<AuditReport> {
+/**
+ * The harness's audit again, now with the simulated PSP's own ledger (one capture per confirmed
+ * order, a refund for every other) — once the PSP has no work left and no order is mid-saga (as
+ * the harness settles when it owns the server), at most `settleMs`. `settledAfterMs`: how long that took.
+ */
+export async function auditWithProviderLedger(server: ServerProcess, auditUrl: string, showIds: string[], settleMs = 30_000): Promise<AuditReport & { settledAfterMs: number | null }> {
   const db = connectPostgres({ connectionString: auditUrl, schema: server.schema, poolSize: 1 });
   try {
+    const startedMs = Date.now();
+    let settledAfterMs: number | null = null;
+    while (Date.now() - startedMs < settleMs) {
+      const state = await settledState(db, showIds);
+      if ((await server.ledger()).pendingWork === 0 && state.outboxPending === 0 && state.ordersProcessing === 0 && state.capturesUnsettled === 0) {
+        settledAfterMs = Date.now() - startedMs;
+        break;
+      }
+      await sleep(250);
+    }
     const { entries } = await server.ledger();
-    return await auditDatabase(db, { showIds, acknowledged: emptyAcknowledged(), providerLedger: entries });
+    return { ...(await auditDatabase(db, { showIds, acknowledged: emptyAcknowledged(), providerLedger: entries })), settledAfterMs };
   } finally {
     await db.close();
   }

@@ -12,6 +12,8 @@ export interface TcpProxyOptions {
   latencyMs?: [min: number, max: number];
   /** Mean time between two cuts of a random live connection (exponential); 0: never. */
   meanDropIntervalMs?: number;
+  /** Start with the faults on (default) or off (`setFaulty(true)` later). */
+  faulty?: boolean;
   random?: () => number;
 }
 
@@ -28,7 +30,7 @@ export async function startTcpProxy(options: TcpProxyOptions): Promise<TcpProxy>
   const [minMs, maxMs] = options.latencyMs ?? [0, 0];
   const live = new Set<{ client: Socket; upstream: Socket }>();
   const figures = { connections: 0, dropped: 0, chunks: 0 };
-  let faulty = true;
+  let faulty = options.faulty ?? true;
 
   /** Forwards `from` → `to`, each chunk no earlier than the one before it. */
   const forward = (from: Socket, to: Socket): void => {
