@@ -125,6 +125,7 @@ export class RedisBus implements ClusterBus {
   }
 
   private async beat(): Promise<void> {
+    if (this.closed) return;
     try {
       if (this.joined) await this.commands.zadd(this.key('workers'), Date.now() + this.options.livenessTimeoutMs, this.workerId);
       await this.refreshView();
@@ -139,6 +140,7 @@ export class RedisBus implements ClusterBus {
   }
 
   private refreshView(): Promise<void> {
+    if (this.closed) return Promise.resolve();
     // One read at a time; a change announced meanwhile is picked up by the next heartbeat at worst.
     this.refreshing ??= this.readView().finally(() => {
       this.refreshing = null;
@@ -164,6 +166,7 @@ export class RedisBus implements ClusterBus {
   }
 
   private onRedisMessage(channel: string, message: Buffer): void {
+    if (this.closed) return;
     if (channel === this.key('view')) {
       void this.refreshView().catch((error: unknown) => this.options.logger.warn({ err: error }, 'view refresh failed'));
       return;
