@@ -38,7 +38,8 @@ export async function startClusterProcess(options: ClusterProcessOptions): Promi
   if (!options.restartOf) await admin.query(`create database ${database}`);
   const databaseUrl = new URL(base);
   databaseUrl.pathname = `/${database}`;
-  const port = options.restartOf?.port ?? 21_000 + Math.floor(Math.random() * 20_000);
+  // Below the kernel's ephemeral range (32768+): a client connection's local port could take it.
+  const port = options.restartOf?.port ?? 21_000 + Math.floor(Math.random() * 11_000);
   const env = {
     ...process.env,
     ...serverEnvironment(databaseUrl.toString(), clusterLimits, 'warn'),
