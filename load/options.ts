@@ -66,6 +66,8 @@ export interface LoadOptions {
   /** Name of the results (`bench-results/load-<name>.json|html`); default the scenario. */
   resultName: string;
   serverLogLevel: string;
+  /** Worker processes of the server the harness starts (> 1: `npm start`'s primary and workers, sharded). */
+  serverWorkers: number;
 }
 
 const help = `npm run load -- --scenario <onsale|hot-seats|browse|ga|hotel> [flags]
@@ -74,6 +76,7 @@ const help = `npm run load -- --scenario <onsale|hot-seats|browse|ga|hotel> [fla
   --duration S          bound of the load phase per engine, seconds        (LOAD_DURATION_S; default 60)
   --workers K           client processes                                   (LOAD_WORKERS; default 1)
   --url URL             target a running server (no server started)        (LOAD_URL)
+  --server-workers K    workers of the server the harness starts (sharded) (LOAD_SERVER_WORKERS; default 1)
   --schema NAME         with --url: the schema that server uses, for the audit (LOAD_SCHEMA)
   --admin-token T       organizer token of the --url server                (ADMIN_TOKEN)
   --engine E            holdfast | baseline | both (hot-seats default both) (LOAD_ENGINE)
@@ -148,6 +151,7 @@ export function loadOptions(scenario: ScenarioName, overrides: Partial<LoadOptio
     progress: true,
     resultName: scenario,
     serverLogLevel: env['LOAD_SERVER_LOG_LEVEL'] || 'error',
+    serverWorkers: number(env['LOAD_SERVER_WORKERS'], 1, 'LOAD_SERVER_WORKERS', 1),
     ...overrides,
   };
 }
@@ -164,6 +168,7 @@ export function parseLoadArgs(argv: string[], env: NodeJS.ProcessEnv = process.e
       duration: { type: 'string' },
       workers: { type: 'string' },
       url: { type: 'string' },
+      'server-workers': { type: 'string' },
       schema: { type: 'string' },
       'admin-token': { type: 'string' },
       engine: { type: 'string' },
@@ -213,6 +218,7 @@ export function parseLoadArgs(argv: string[], env: NodeJS.ProcessEnv = process.e
     workers: Math.round(number(values.workers, options.workers, '--workers', 1)),
     url: values.url ?? options.url,
     schema: values.schema ?? options.schema,
+    serverWorkers: Math.round(number(values['server-workers'], options.serverWorkers, '--server-workers', 1)),
     adminToken: values['admin-token'] ?? options.adminToken,
     engines: engine === undefined ? ((values.url ?? options.url) !== null ? ['holdfast'] : options.engines) : engine === 'both' ? ['holdfast', 'baseline'] : [engine as Engine],
     connectRatePerS: number(values['connect-rate'], options.connectRatePerS, '--connect-rate', 1),

@@ -16,6 +16,7 @@ import { counterNames, decodeInto, emptyCounters, emptyGauges, gaugeNames, laten
 import type { LoadOptions } from './options.js';
 import { scenarios } from './scenarios/index.js';
 import type { ScenarioPlan } from './scenarios/scenario.js';
+import { startClusterServerProcess } from './server/cluster-server-process.js';
 import { adminToken as ownAdminToken, startServerProcess, type ServerProcess } from './server/server-process.js';
 import type { Engine } from './server/server-entry.js';
 import type { ParentToWorker, WorkerParams, WorkerToParent } from './worker.js';
@@ -179,16 +180,20 @@ async function runEngine(options: LoadOptions, engine: Engine, hooks: RunHooks):
   const workers: Worker[] = [];
   try {
     if (options.url === null) {
-      progress('starting the server (fresh schema)…');
-      server = await startServerProcess({
-        connectionString: options.databaseUrl,
-        engine,
-        limits: {
+      progress(options.serverWorkers > 1 ? `starting a ${options.serverWorkers}-worker server (fresh schema)…` : 'starting the server (fresh schema)…');
+      const limits = {
           userRatePerS: options.userRatePerS, ipRatePerS: 10_000_000, socketEventsPerS: 30, paymentWindowS: options.paymentWindowS, poolSize: 16,
           mailboxDepthMax: 20_000, batchCommandsMax: 4_096, diffTickMs: 50, queueTickMs: 1_000, outboxPollMs: 250, outboxBatchSize: 1_000,
           reconcileIntervalMs: 5_000,
           reconcileIdleMs: 600_000,
-        },
+      };
+      if (options.serverWorkers > 1 && engine === 'baseline') throw new Error('--server-workers > 1 runs the holdfast engine only');
+      server = options.serverWorkers > 1
+        ? await startClusterServerProcess({ connectionString: options.databaseUrl, workers: options.serverWorkers, limits, logLevel: options.serverLogLevel, keepSchema: options.keepSchema })
+        : await startServerProcess({
+        connectionString: options.databaseUrl,
+        engine,
+        limits,
         providerPaymentsMax: 1_000_000,
         baselinePoolSize: options.baselinePoolSize,
         logLevel: options.serverLogLevel,
@@ -300,7 +305,7 @@ async function runEngine(options: LoadOptions, engine: Engine, hooks: RunHooks):
     let audit: AuditReport;
     if (engine === 'baseline') audit = await auditBaseline(server!, plan, ack);
     else {
-      const providerLedger = server ? (await server.ledger()).entries : undefined;
+      const providerLedger = server?.hasLedger ? (await server.ledger()).entries : undefined;
       audit = await auditDatabase(db, { showIds: plan.showIds, acknowledged: ack, ...(providerLedger ? { providerLedger } : {}) });
     }
     progress(audit.ok ? `audit clean: ${JSON.stringify(audit.figures)}` : `AUDIT FAILED (${audit.violations.length} listed):\n  ${audit.violations.join('\n  ')}`);

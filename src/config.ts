@@ -10,6 +10,8 @@ export interface Config {
   host: string;
   databaseUrl: string | undefined;
   pgliteDataDir: string | undefined;
+  /** A PostgreSQL schema of its own (several servers side by side in one database: load runs, tests). */
+  databaseSchema: string | undefined;
   databasePoolSize: number;
   redisUrl: string | undefined;
   /** Secret that signs session, queue and admission tokens. */
@@ -86,6 +88,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     host: env['HOST'] ?? '0.0.0.0',
     databaseUrl: env['DATABASE_URL'] || undefined,
     pgliteDataDir: env['PGLITE_DATA_DIR'] ?? '.holdfast-data/pglite',
+    databaseSchema: env['DATABASE_SCHEMA'] || undefined,
     databasePoolSize: integer(env, 'DATABASE_POOL_SIZE', 16, 2),
     redisUrl: env['REDIS_URL'] || undefined,
     tokenSecret,

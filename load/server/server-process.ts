@@ -98,8 +98,10 @@ export interface ServerProcess {
   schema: string;
   engine: Engine;
   env: Record<string, string>;
-  /** The simulated PSP's own ledger (captures and refunds per payment). */
+  /** The simulated PSP's own ledger (captures and refunds per payment); empty when `hasLedger` is false. */
   ledger(): Promise<{ entries: ProviderLedgerEntry[]; pendingWork: number }>;
+  /** False when the PSP lives out of reach (a sharded server's primary): the audit then checks payments against the database only. */
+  readonly hasLedger: boolean;
   baselineHolds(showIds: string[]): Promise<{ holdId: string; seatId: string }[]>;
   /** Resolves when the process exits by itself (a crash), with its exit code. */
   readonly exited: Promise<number | null>;
@@ -171,6 +173,7 @@ export async function startServerProcess(options: ServerProcessOptions): Promise
     engine: options.engine,
     env,
     exited,
+    hasLedger: true,
     async ledger() {
       const reply = next('ledger', 30_000);
       send({ type: 'ledger' });

@@ -118,7 +118,7 @@ export async function openPglite(dataDir?: string): Promise<SqlDatabase> {
 }
 
 /** PostgreSQL when `DATABASE_URL` is set, else embedded PGlite (in `dataDir`, or in memory). */
-export async function openDatabase(options: { databaseUrl?: string; pgliteDataDir?: string; poolSize?: number }): Promise<SqlDatabase> {
-  if (options.databaseUrl) return connectPostgres({ connectionString: options.databaseUrl, poolSize: options.poolSize });
+export async function openDatabase(options: { databaseUrl?: string; schema?: string | undefined; pgliteDataDir?: string; poolSize?: number }): Promise<SqlDatabase> {
+  if (options.databaseUrl) return connectPostgres({ connectionString: options.databaseUrl, poolSize: options.poolSize, ...(options.schema ? { schema: options.schema } : {}) });
   return openPglite(options.pgliteDataDir);
 }
