@@ -29,6 +29,8 @@ export interface ContendedRunOptions {
   /** Purchases in the whole run (sold seats leave the contest for good). */
   ordersMax: number;
   seed: number;
+  /** How much earlier than the placing server's expires_at_ms an expiry may take effect (skewed clocks); default 25 ms. */
+  serverClockSlackMs?: number;
 }
 
 export interface ContendedRunCounts {
@@ -50,8 +52,9 @@ export const contendedServerEnv = { RATE_LIMIT_USER_PER_S: '100000', RATE_LIMIT_
 
 const statusNames: Record<number, ObservedStatus> = { 0: 'free', 1: 'held', 2: 'sold' };
 
-export async function runContendedClaims(t: TestServer, show: ShowDefinition, options: ContendedRunOptions): Promise<{ history: Operation[]; counts: ContendedRunCounts }> {
-  const recorder = new HistoryRecorder();
+export async function runContendedClaims(t: Pick<TestServer, 'request' | 'session' | 'socket'>, show: ShowDefinition, options: ContendedRunOptions): Promise<{ history: Operation[]; counts: ContendedRunCounts }> {
+  const slackMs = options.serverClockSlackMs ?? 25;
+  const recorder = new HistoryRecorder(slackMs);
   const seatIds = allSeatIds(show);
   const counts: ContendedRunCounts = { holdsAcknowledged: 0, holdsRefused: 0, holdsTimedOut: 0, releasesAcknowledged: 0, ordersConfirmed: 0, observations: 0 };
   const deadline = performance.now() + options.durationMs;
@@ -73,7 +76,7 @@ export async function runContendedClaims(t: TestServer, show: ShowDefinition, op
         emitNoAck(socket, 'hold', payload, () => undefined);
         socket.disconnect();
         const operation = pending.timeout('client disconnected');
-        recorder.expiry(operation.holdId, seats, operation.invokeMs + options.holdTtlMs - 25);
+        recorder.expiry(operation.holdId, seats, operation.invokeMs + options.holdTtlMs - slackMs);
         counts.holdsTimedOut += 1;
         socket = await t.socket(token);
         continue;
@@ -83,7 +86,7 @@ export async function runContendedClaims(t: TestServer, show: ShowDefinition, op
         ack = await emitAck<HoldResponse>(socket, 'hold', payload, options.ackTimeoutMs);
       } catch {
         const operation = pending.timeout('no ack');
-        recorder.expiry(operation.holdId, seats, operation.invokeMs + options.holdTtlMs - 25);
+        recorder.expiry(operation.holdId, seats, operation.invokeMs + options.holdTtlMs - slackMs);
         counts.holdsTimedOut += 1;
         continue;
       }
