@@ -8,6 +8,7 @@
  * the journal.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
+import http from 'node:http';
 import { createArenaShow } from '../../../../load/scenarios/organizer.js';
 import type { SqlExecutor } from '../../../../src/persistence/database.js';
 
@@ -21,6 +22,8 @@ export interface ProbeAnswer {
   status: number;
   code: string | null;
   holdId: string | null;
+  /** The worker that answered (`x-holdfast-worker`), if any. */
+  worker: string | null;
 }
 
 export interface AckProbe {
@@ -32,9 +35,24 @@ export interface AckProbe {
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-export async function startAckProbe(options: { url: string; adminToken: string; intervalMs?: number; requestTimeoutMs?: number }): Promise<AckProbe> {
+/** One HTTP exchange over `agent` (false: a connection of its own, so a cluster's kernel picks the worker anew). */
+export function httpExchange(url: string, method: string, headers: Record<string, string>, body: string | undefined, agent: http.Agent | false, timeoutMs: number): Promise<{ status: number; headers: http.IncomingHttpHeaders; text: string }> {
+  return new Promise((resolve, reject) => {
+    const request = http.request(url, { method, headers: body === undefined ? headers : { ...headers, 'content-length': String(Buffer.byteLength(body)) }, agent, signal: AbortSignal.timeout(timeoutMs) }, (response) => {
+      const chunks: Buffer[] = [];
+      response.on('data', (chunk: Buffer) => chunks.push(chunk));
+      response.on('error', reject);
+      response.on('end', () => resolve({ status: response.statusCode ?? 0, headers: response.headers, text: Buffer.concat(chunks).toString('utf8') }));
+    });
+    request.on('error', reject);
+    request.end(body);
+  });
+}
+
+export async function startAckProbe(options: { url: string; adminToken: string; intervalMs?: number; requestTimeoutMs?: number; freshConnections?: boolean }): Promise<AckProbe> {
   const intervalMs = options.intervalMs ?? 50;
   const requestTimeoutMs = options.requestTimeoutMs ?? 5_000;
+  const agent = options.freshConnections ? false : new http.Agent({ keepAlive: true, maxSockets: 1 });
   const show = await createArenaShow({ url: options.url, adminToken: options.adminToken }, {
     name: 'Ack probe', seats: 100, gaCapacity: 0,
     show: { starts_at: new Date(Date.now() + 30 * 86_400_000).toISOString(), on_sale_at: new Date(Date.now() - 1_000).toISOString(), max_items_per_hold: 1, max_holds_per_user: 10 },
@@ -48,16 +66,18 @@ export async function startAckProbe(options: { url: string; adminToken: string; 
     const sentAtMs = Date.now();
     let answer: ProbeAnswer;
     try {
-      const response = await fetch(`${options.url}${path}`, {
-        method,
-        headers: { authorization: `Bearer ${token}`, 'idempotency-key': key, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-        signal: AbortSignal.timeout(requestTimeoutMs),
-      });
-      const parsed = (await response.json().catch(() => null)) as { hold_id?: string; code?: string } | null;
-      answer = { kind, firstSentAtMs, sentAtMs, answeredAtMs: Date.now(), status: response.status, code: parsed?.code ?? null, holdId: parsed?.hold_id ?? null };
+      const headers = { authorization: `Bearer ${token}`, 'idempotency-key': key, ...(body === undefined ? {} : { 'content-type': 'application/json' }) };
+      const response = await httpExchange(`${options.url}${path}`, method, headers, body === undefined ? undefined : JSON.stringify(body), agent, requestTimeoutMs);
+      let parsed: { hold_id?: string; code?: string } | null = null;
+      try {
+        parsed = JSON.parse(response.text) as { hold_id?: string; code?: string };
+      } catch {
+        // not JSON: status only
+      }
+      const worker = response.headers['x-holdfast-worker'];
+      answer = { kind, firstSentAtMs, sentAtMs, answeredAtMs: Date.now(), status: response.status, code: parsed?.code ?? null, holdId: parsed?.hold_id ?? null, worker: typeof worker === 'string' ? worker : null };
     } catch {
-      answer = { kind, firstSentAtMs, sentAtMs, answeredAtMs: Date.now(), status: 0, code: null, holdId: null };
+      answer = { kind, firstSentAtMs, sentAtMs, answeredAtMs: Date.now(), status: 0, code: null, holdId: null, worker: null };
     }
     answers.push(answer);
     return answer;
@@ -89,6 +109,7 @@ export async function startAckProbe(options: { url: string; adminToken: string; 
     async stop() {
       stopped = true;
       await loop;
+      if (agent !== false) agent.destroy();
       return answers;
     },
   };

@@ -1,0 +1,95 @@
+/**
+ * Issue #10, process faults: the outbox consumer down for a while mid-sale. The cluster's webhook
+ * sink (OUTBOX_WEBHOOK_URL) points at the test's receiver, which goes down (connection refused),
+ * then answers 503, then comes back. Every outbox event must reach it in the end — each show's in
+ * id order, none lost, none dead-lettered — and the sale's audit must be clean.
+ */
+import { afterAll, describe, expect, it } from 'vitest';
+import { connectPostgres } from '../../../src/persistence/database.js';
+import { startClusterProcess, type ClusterProcess } from '../../cluster/support/cluster-process.js';
+import { byLevel } from '../support/level.js';
+import { recordFigures } from '../support/figures.js';
+import { onsaleLoad, requirePostgres, scenarioShow, sleep } from './support/process-cluster.js';
+import { startWebhookReceiver, type WebhookReceiver } from './support/process-webhook-receiver.js';
+
+const databaseUrl = requirePostgres();
+const secret = 'chaos-outbox-consumer-secret-0123';
+const refusedForMs = byLevel(5_000, 20_000);
+const failingForMs = byLevel(5_000, 20_000);
+
+describe.skipIf(!databaseUrl)('the outbox consumer down for a while during an onsale load (4 workers)', () => {
+  let cluster: ClusterProcess | undefined;
+  let receiver: WebhookReceiver | undefined;
+  afterAll(async () => {
+    await cluster?.stop();
+    await receiver?.close();
+  });
+
+  it('refused, then 503, then back: every event delivered in the end, in order per show, none lost, audit clean', async () => {
+    receiver = await startWebhookReceiver(secret);
+    const consumer = receiver;
+    cluster = await startClusterProcess({
+      workers: 4,
+      env: { LOG_LEVEL: process.env['CHAOS_CLUSTER_LOG_LEVEL'] ?? 'error', OUTBOX_WEBHOOK_URL: consumer.url, OUTBOX_WEBHOOK_SECRET: secret, OUTBOX_WEBHOOK_TIMEOUT_MS: '2000' },
+    });
+    const running = cluster;
+    let loadDone = false;
+    const load = onsaleLoad(running, { fans: byLevel(150, 600), seats: byLevel(3_000, 20_000), durationS: byLevel(25, 80), settleS: 90 }).finally(() => (loadDone = true));
+    const showId = await scenarioShow(running, load);
+    await sleep(4_000); // on sale
+    const acceptedBeforeOutage = consumer.accepted.size;
+    await consumer.setMode('down');
+    await sleep(refusedForMs);
+    await consumer.setMode('failing');
+    await sleep(failingForMs);
+    const outageDuringLoad = !loadDone;
+    const backAt = Date.now();
+    await consumer.setMode('up');
+
+    const report = await load;
+    const run = report.runs[0]!;
+    const db = connectPostgres({ connectionString: running.databaseUrl, poolSize: 1 });
+    let outbox: { id: string; show_id: string; delivered: boolean; dead: boolean }[];
+    let deadLetters: number;
+    try {
+      outbox = (await db.query<{ id: string; show_id: string; delivered: boolean; dead: boolean }>(
+        'select id::text as id, show_id, delivered_at is not null as delivered, dead from outbox order by id',
+      )).rows;
+      deadLetters = (await db.query<{ n: number }>('select count(*)::int as n from outbox_dead_letters')).rows[0]!.n;
+    } finally {
+      await db.close();
+    }
+    const caughtUpAfterMs = Date.now() - backAt;
+    const missing = outbox.filter((event) => !consumer.accepted.has(event.id));
+    const unknown = [...consumer.accepted.keys()].filter((id) => !outbox.some((event) => event.id === id));
+    const figures = {
+      outbox_consumer_down_ms: refusedForMs + failingForMs,
+      outbox_events: outbox.length,
+      outbox_events_received: consumer.accepted.size,
+      outbox_events_lost: missing.length,
+      outbox_events_out_of_order: consumer.counts.outOfOrder,
+      outbox_events_dead: deadLetters,
+      outbox_deliveries_refused_or_503: consumer.counts.answered503,
+      outbox_duplicate_deliveries: consumer.counts.duplicates,
+      outbox_bad_signatures: consumer.counts.badSignatures,
+      outbox_audit_violations: Number(report.headline.violations),
+      outbox_holds_acknowledged: run.audit.figures['acknowledgedHolds'] ?? 0,
+      outbox_orders_confirmed: run.audit.figures['confirmedOrders'] ?? 0,
+    };
+    recordFigures('process-outbox-down', figures);
+    console.log(`[chaos] outbox consumer down: ${JSON.stringify({ ...figures, acceptedBeforeOutage, caughtUpWithinMs: caughtUpAfterMs, soldUnits: report.headline.soldUnits })}`);
+
+    expect(report.headline.auditOk, JSON.stringify(run.audit.violations)).toBe(true);
+    expect(outageDuringLoad, 'the consumer was down while the fans were buying').toBe(true);
+    expect(acceptedBeforeOutage).toBeGreaterThan(0);
+    // The outage was felt: the relays kept trying and were turned away.
+    expect(consumer.counts.answered503).toBeGreaterThan(0);
+    expect(outbox.some((event) => event.show_id === showId)).toBe(true);
+    expect(missing.map((event) => event.id)).toEqual([]);
+    expect(unknown).toEqual([]);
+    expect(outbox.filter((event) => !event.delivered || event.dead)).toEqual([]);
+    expect(deadLetters).toBe(0);
+    expect(consumer.orderProblems).toEqual([]);
+    expect(consumer.counts.badSignatures).toBe(0);
+  }, byLevel(180_000, 400_000));
+});
