@@ -54,6 +54,15 @@ const result = {
   injected_double_sells_caught: sum('injected_runs_caught', 'injected_double_grants_caught'),
   holds_acknowledged: sum('holds_acknowledged'),
   orders_confirmed: sum('orders_confirmed'),
+  // Infrastructure faults (test/chaos/faults/infra-*.test.ts); each file's details are in `figures`.
+  postgres_restarts: sum('postgres_restarts'),
+  postgres_restart_recovered_after_max_ms: sum('postgres_restart_recovered_after_max_ms'),
+  postgres_proxy_connections_dropped: sum('postgres_proxy_connections_dropped'),
+  postgres_proxy_load_hold_p99_ms: sum('postgres_proxy_load_hold_p99_ms'),
+  redis_restarts: sum('redis_restarts'),
+  redis_claims_elsewhere_failed: sum('redis_claims_elsewhere_failed'),
+  infra_holds_lost: sum('postgres_restart_holds_lost', 'postgres_proxy_holds_lost', 'redis_holds_lost'),
+  infra_audit_violations: sum('postgres_restart_audit_violations', 'postgres_proxy_audit_violations', 'redis_audit_violations'),
   figures: totals,
 };
 mkdirSync(join(root, 'bench-results'), { recursive: true });
