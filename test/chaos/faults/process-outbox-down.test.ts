@@ -36,7 +36,7 @@ describe.skipIf(!databaseUrl)('the outbox consumer down for a while during an on
     let loadDone = false;
     const load = onsaleLoad(running, { fans: byLevel(150, 600), seats: byLevel(3_000, 20_000), durationS: byLevel(25, 80), settleS: 90 }).finally(() => (loadDone = true));
     const showId = await scenarioShow(running, load);
-    await sleep(4_000); // on sale
+    await sleep(7_000); // on sale: the fans are buying, events flowing
     const acceptedBeforeOutage = consumer.accepted.size;
     await consumer.setMode('down');
     await sleep(refusedForMs);
@@ -45,21 +45,26 @@ describe.skipIf(!databaseUrl)('the outbox consumer down for a while during an on
     const outageDuringLoad = !loadDone;
     const backAt = Date.now();
     await consumer.setMode('up');
+    // How long the relays, backing off, take to notice the consumer is back.
+    let resumedAfterMs: number | null = null;
+    while (resumedAfterMs === null && Date.now() - backAt < 120_000) {
+      if (consumer.accepted.size > acceptedBeforeOutage) resumedAfterMs = Date.now() - backAt;
+      else await sleep(50);
+    }
 
     const report = await load;
     const run = report.runs[0]!;
     const db = connectPostgres({ connectionString: running.databaseUrl, poolSize: 1 });
-    let outbox: { id: string; show_id: string; delivered: boolean; dead: boolean }[];
+    let outbox: { id: string; show_id: string; delivered: boolean; dead: boolean; attempts: number; last_error: string | null }[];
     let deadLetters: number;
     try {
-      outbox = (await db.query<{ id: string; show_id: string; delivered: boolean; dead: boolean }>(
-        'select id::text as id, show_id, delivered_at is not null as delivered, dead from outbox order by id',
+      outbox = (await db.query<{ id: string; show_id: string; delivered: boolean; dead: boolean; attempts: number; last_error: string | null }>(
+        'select id::text as id, show_id, delivered_at is not null as delivered, dead, attempts, last_error from outbox order by id',
       )).rows;
       deadLetters = (await db.query<{ n: number }>('select count(*)::int as n from outbox_dead_letters')).rows[0]!.n;
     } finally {
       await db.close();
     }
-    const caughtUpAfterMs = Date.now() - backAt;
     const missing = outbox.filter((event) => !consumer.accepted.has(event.id));
     const unknown = [...consumer.accepted.keys()].filter((id) => !outbox.some((event) => event.id === id));
     const figures = {
@@ -69,7 +74,9 @@ describe.skipIf(!databaseUrl)('the outbox consumer down for a while during an on
       outbox_events_lost: missing.length,
       outbox_events_out_of_order: consumer.counts.outOfOrder,
       outbox_events_dead: deadLetters,
-      outbox_deliveries_refused_or_503: consumer.counts.answered503,
+      outbox_failed_deliveries_recorded: outbox.reduce((sum, event) => sum + event.attempts, 0),
+      outbox_deliveries_answered_503: consumer.counts.answered503,
+      outbox_resumed_after_consumer_back_ms: resumedAfterMs ?? -1,
       outbox_duplicate_deliveries: consumer.counts.duplicates,
       outbox_bad_signatures: consumer.counts.badSignatures,
       outbox_audit_violations: Number(report.headline.violations),
@@ -77,13 +84,14 @@ describe.skipIf(!databaseUrl)('the outbox consumer down for a while during an on
       outbox_orders_confirmed: run.audit.figures['confirmedOrders'] ?? 0,
     };
     recordFigures('process-outbox-down', figures);
-    console.log(`[chaos] outbox consumer down: ${JSON.stringify({ ...figures, acceptedBeforeOutage, caughtUpWithinMs: caughtUpAfterMs, soldUnits: report.headline.soldUnits })}`);
+    console.log(`[chaos] outbox consumer down: ${JSON.stringify({ ...figures, acceptedBeforeOutage, lastErrors: [...new Set(outbox.map((event) => event.last_error).filter((error) => error !== null))].slice(0, 4), soldUnits: report.headline.soldUnits })}`);
 
     expect(report.headline.auditOk, JSON.stringify(run.audit.violations)).toBe(true);
     expect(outageDuringLoad, 'the consumer was down while the fans were buying').toBe(true);
     expect(acceptedBeforeOutage).toBeGreaterThan(0);
-    // The outage was felt: the relays kept trying and were turned away.
-    expect(consumer.counts.answered503).toBeGreaterThan(0);
+    // The outage was felt: the relays kept trying and were turned away (refused, then 503), and resumed.
+    expect(figures.outbox_failed_deliveries_recorded).toBeGreaterThan(1);
+    expect(resumedAfterMs).not.toBeNull();
     expect(outbox.some((event) => event.show_id === showId)).toBe(true);
     expect(missing.map((event) => event.id)).toEqual([]);
     expect(unknown).toEqual([]);
