@@ -63,6 +63,21 @@ const result = {
   redis_claims_elsewhere_failed: sum('redis_claims_elsewhere_failed'),
   infra_holds_lost: sum('postgres_restart_holds_lost', 'postgres_proxy_holds_lost', 'redis_holds_lost'),
   infra_audit_violations: sum('postgres_restart_audit_violations', 'postgres_proxy_audit_violations', 'redis_audit_violations'),
+  // Process faults (test/chaos/faults/process-*.test.ts).
+  worker_kills: sum('worker_kills'),
+  worker_kill_served_again_max_ms: sum('worker_kill_served_again_max_ms'),
+  worker_kill_served_again_median_ms: sum('worker_kill_served_again_median_ms'),
+  server_kills: sum('server_kills'),
+  server_kill_served_again_max_ms: sum('server_kill_served_again_max_ms'),
+  clock_skew_spread_ms: sum('skew_spread_ms'),
+  clock_skew_history_violations: sum('skew_history_violations'),
+  outbox_consumer_down_ms: sum('outbox_consumer_down_ms'),
+  outbox_events_lost: sum('outbox_events_lost'),
+  process_holds_acknowledged: sum('worker_kill_holds_acknowledged', 'server_kill_holds_acknowledged', 'skew_holds_acknowledged', 'outbox_holds_acknowledged'),
+  process_lost: sum('worker_kill_lost', 'server_kill_lost', 'skew_lost', 'outbox_events_lost'),
+  process_oversold: sum('worker_kill_oversold', 'server_kill_oversold', 'skew_oversold'),
+  process_double_charges: sum('worker_kill_double_charges', 'server_kill_double_charges', 'skew_double_charges'),
+  process_audit_violations: sum('worker_kill_audit_violations', 'server_kill_audit_violations', 'skew_audit_violations', 'outbox_audit_violations'),
   figures: totals,
 };
 mkdirSync(join(root, 'bench-results'), { recursive: true });
