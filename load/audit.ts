@@ -244,7 +244,7 @@ export async function auditDatabase(db: SqlExecutor, options: AuditOptions): Pro
 }
 
 /** Quiet enough to audit: no outbox event pending, no order waiting on a payment outcome. */
-export async function settledState(db: SqlExecutor, showIds: string[]): Promise<{ outboxPending: number; ordersProcessing: number; capturesUnsettled: number }> {
+export async function settledState(db: SqlExecutor, showIds: string[]): Promise<{ outboxPending: number; ordersProcessing: number; capturesUnsettled: number; sagaBehindJournal: number; refundsUnbooked: number }> {
   const outbox = await db.query<{ n: number }>(`select count(*)::int as n from outbox where show_id = any($1) and delivered_at is null and not dead`, [showIds]);
   const processing = await db.query<{ n: number }>(`select count(*)::int as n from orders where show_id = any($1) and status = 'processing'`, [showIds]);
   // Money taken for an order that is neither confirmed nor refunded yet: the saga is mid-way.
@@ -253,7 +253,18 @@ export async function settledState(db: SqlExecutor, showIds: string[]): Promise<
       where o.show_id = any($1) and o.status not in ('confirmed', 'refunded') and (p.captured_at is not null or p.status in ('captured', 'refunding'))`,
     [showIds],
   );
-  return { outboxPending: outbox.rows[0]!.n, ordersProcessing: processing.rows[0]!.n, capturesUnsettled: captured.rows[0]!.n };
+  // The actor sold the seats for an order whose row is not confirmed yet: the saga's confirmation reply
+  // was lost (a timeout, a crash); a webhook retry or the reconciliation pass finishes it.
+  const behind = await db.query<{ n: number }>(
+    `select count(distinct s.order_id)::int as n from sold_seats s join orders o on o.id = s.order_id where s.show_id = any($1) and o.status <> 'confirmed'`,
+    [showIds],
+  );
+  // Refunded by the provider's webhook before the refund call's reply was booked.
+  const unbooked = await db.query<{ n: number }>(
+    `select count(*)::int as n from payments p join orders o on o.id = p.order_id where o.show_id = any($1) and p.status = 'refunded' and p.refund_id is null`,
+    [showIds],
+  );
+  return { outboxPending: outbox.rows[0]!.n, ordersProcessing: processing.rows[0]!.n, capturesUnsettled: captured.rows[0]!.n, sagaBehindJournal: behind.rows[0]!.n, refundsUnbooked: unbooked.rows[0]!.n };
 }
 
 /** Units sold so far (seats + pool units): what a sell-out is measured by. */

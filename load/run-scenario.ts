@@ -294,11 +294,27 @@ async function runEngine(options: LoadOptions, engine: Engine, hooks: RunHooks):
 
     // Settle: no outbox event pending, no payment outcome outstanding, the PSP idle.
     const settleDeadline = Date.now() + options.settleS * 1000;
+    const settleStartedAt = Date.now();
+    let reconciledAt = 0;
+    let calmSince: number | null = null;
     for (;;) {
       const state = await settledState(db, plan.showIds);
       const pendingWork = server ? (await server.ledger()).pendingWork : 0;
-      if ((state.outboxPending === 0 && state.ordersProcessing === 0 && state.capturesUnsettled === 0 && pendingWork === 0) || Date.now() > settleDeadline) break;
-      progress(`settling: outbox ${state.outboxPending} pending, ${state.ordersProcessing} order(s) processing, ${state.capturesUnsettled} capture(s) unsettled, PSP work ${pendingWork}`);
+      const calm = state.outboxPending === 0 && state.ordersProcessing === 0 && state.capturesUnsettled === 0 && state.sagaBehindJournal === 0 && state.refundsUnbooked === 0 && pendingWork === 0;
+      calmSince = calm ? (calmSince ?? Date.now()) : null;
+      // Without the PSP's own ledger (a sharded server, --url) its pending webhooks are invisible: the state must stay calm a while.
+      const calmForMs = server?.hasLedger ? 0 : 5_000;
+      if ((calmSince !== null && Date.now() - calmSince >= calmForMs) || Date.now() > settleDeadline) break;
+      progress(`settling: outbox ${state.outboxPending} pending, ${state.ordersProcessing} order(s) processing, ${state.capturesUnsettled} capture(s) unsettled, ${state.sagaBehindJournal} order(s) behind the journal, ${state.refundsUnbooked} refund(s) unbooked, PSP work ${pendingWork}`);
+      // A saga left mid-way (a lost reply) is finished by reconciliation: run it now rather than on its timer.
+      if ((state.sagaBehindJournal > 0 || state.refundsUnbooked > 0 || state.capturesUnsettled > 0) && Date.now() - settleStartedAt > 5_000 && Date.now() - reconciledAt > 5_000) {
+        reconciledAt = Date.now();
+        await fetch(`${url}/v1/ops/reconcile`, {
+          method: 'POST', signal: AbortSignal.timeout(30_000),
+          headers: { authorization: `Bearer ${server ? ownAdminToken : options.adminToken}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ idle_ms: 0, batch: 5_000 }),
+        }).catch((error: unknown) => progress(`reconcile call failed: ${String(error)}`));
+      }
       await sleep(1_000);
     }
     progress('auditing against PostgreSQL…');

@@ -196,6 +196,7 @@ export async function startServer(config: Config, overrides: ServerOverrides = {
   });
   registerOpsRoutes(api, {
     sessions,
+    reconcile: (idleMs, batch) => orderService.reconcile(idleMs, batch),
     status: clusterRouter && cluster ? clusterOpsStatus({ router: clusterRouter, rpc: cluster.rpc, local: localStatus, logger, timeoutMs: config.routeHopTimeoutMs }) : localStatus,
   });
   registerOrderRoutes(api, { orders: orderService, tickets, sessions, idempotency: httpIdempotency, rateLimits, clock });

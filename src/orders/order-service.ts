@@ -211,6 +211,9 @@ export class OrderService {
   private async finishRefund(order: OrderRecord, refundId: string | null, reason: string): Promise<void> {
     const paymentId = order.paymentId!;
     await this.options.db.transaction(async (tx) => {
+      // The provider's refund webhook may have booked the refund first, without its id: record the id
+      // whichever came first (the books below still happen once, on the status change).
+      if (refundId !== null) await tx.query('update payments set refund_id = $2, updated_at = now() where id = $1 and refund_id is null', [paymentId, refundId]);
       const moved = await tx.query(`update payments set status = 'refunded', refund_id = coalesce($2, refund_id), refunded_at = now(), updated_at = now() where id = $1 and status <> 'refunded'`, [paymentId, refundId]);
       if (moved.rowCount === 0) return;
       await tx.query(`update orders set status = 'refunded', last_error = $2, updated_at = now() where id = $1 and status <> 'confirmed'`, [order.id, reason]);

@@ -141,6 +141,8 @@ for (const kind of databaseKinds) {
         expect(final.body['status']).toBe('refunded');
         expect(provider.captures(order.payment.id)).toBe(1);
         expect(provider.refunds(order.payment.id)).toHaveLength(1);
+        const booked = await db.query<{ refund_id: string | null }>('select refund_id from payments where id = $1', [order.payment.id]);
+        expect(booked.rows[0]!.refund_id).toBe(provider.refunds(order.payment.id)[0]!.refundId);
         expect(await soldSeats(['101:5:1'])).toBe(0);
         expect(await ticketsOf(order.order_id)).toBe(0);
         expect(await outboxCount('RefundIssued', order.order_id)).toBe(1);

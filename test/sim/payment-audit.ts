@@ -75,7 +75,9 @@ export async function auditPayments(db: SqlDatabase, provider: SimulatedPaymentP
     items: typeof row.items === 'string' ? (JSON.parse(row.items) as OrderItems) : row.items,
   }));
   const orderById = new Map(orders.map((order) => [order.id, order]));
-  const paymentStatus = new Map((await db.query<{ id: string; status: string }>('select id, status from payments')).rows.map((row) => [row.id, row.status]));
+  const paymentRows = (await db.query<{ id: string; status: string; refund_id: string | null }>('select id, status, refund_id from payments')).rows;
+  const paymentStatus = new Map(paymentRows.map((row) => [row.id, row.status]));
+  const paymentRefundId = new Map(paymentRows.map((row) => [row.id, row.refund_id]));
   const tickets = (await db.query<{ id: string; order_id: string; seat_id: string | null; pool_id: string | null }>("select id, order_id, seat_id, pool_id from tickets where status <> 'void'")).rows;
   const sold = (await db.query<{ seat_id: string; order_id: string }>('select seat_id, order_id from sold_seats where show_id = $1', [showId])).rows;
   const outbox = (await db.query<{ topic: string; order_id: string | null }>("select topic, payload->>'orderId' as order_id from outbox where topic in ('OrderConfirmed', 'RefundIssued')")).rows;
@@ -121,6 +123,9 @@ export async function auditPayments(db: SqlDatabase, provider: SimulatedPaymentP
     if (order.status === 'refunded') {
       check(captured && refunds === 1, 'confirmed_or_refunded', () => `${what} is refunded, but the PSP captured ${psp?.captures ?? 0} and refunded ${refunds} times`);
       check(paymentStatus.get(order.paymentId ?? '') === 'refunded', 'order_records', () => `${what} is refunded, its payment row says ${paymentStatus.get(order.paymentId ?? '')}`);
+      // The books name the PSP's refund (support and the accounts reconcile by it), whichever of the refund call and its webhook came first.
+      const bookedRefund = paymentRefundId.get(order.paymentId ?? '') ?? null;
+      check(bookedRefund !== null && psp?.refunds.some((refund) => refund.refundId === bookedRefund) === true, 'order_records', () => `${what} is refunded, its payment row names refund ${bookedRefund ?? 'none'}, the PSP made [${psp?.refunds.map((refund) => refund.refundId).join(' ') ?? ''}]`);
       check(!reference.wasConfirmed(order.id), 'confirmed_or_refunded', () => `${what} is refunded, but its hold was confirmed in the journal`);
       check(refundCount === 1, 'order_records', () => `${what} is refunded with ${refundCount} RefundIssued in the outbox`);
     } else {

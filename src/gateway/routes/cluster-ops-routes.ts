@@ -38,7 +38,7 @@ export function registerClusterOpsRoutes(api: Api, deps: ClusterOpsDeps): void {
     async (request) => {
       requireAdmin(sessions.authenticate(request.headers['authorization']));
       const showId = parseInput(ShowIdParam, request.params['id'], 'show id');
-      const { worker_id: to } = parseInput(MoveShowRequest, request.body ?? {}, 'move');
+      const { worker_id: to } = parseInput(MoveShowRequest, request.body === undefined ? {} : request.body, 'move');
       const cluster = clusterOf();
       const from = cluster.ownerOf(showId);
       await cluster.pin(showId, to);
@@ -64,7 +64,7 @@ export function registerClusterOpsRoutes(api: Api, deps: ClusterOpsDeps): void {
     async (request) => {
       requireAdmin(sessions.authenticate(request.headers['authorization']));
       const workerId = parseInput(WorkerIdParam, request.params['id'], 'worker id');
-      const { draining } = parseInput(DrainWorkerRequest, request.body ?? {}, 'drain');
+      const { draining } = parseInput(DrainWorkerRequest, request.body === undefined ? {} : request.body, 'drain');
       const cluster = clusterOf();
       if (!cluster.view().workers.includes(workerId)) throw new ApiError('not_found', `no live worker ${workerId}`);
       await cluster.drain(workerId, draining);
