@@ -141,7 +141,9 @@ async function run(params: WorkerParams, stopped: Promise<number>): Promise<void
     }
     await pause(stepMs, stop.signal);
   }
-  const graceMs = await stopped;
+  // LOAD_STOP_GRACE_S caps it: a chaos test whose calls may hang on a killed worker need not wait 30 s.
+  const graceCapS = Number(process.env['LOAD_STOP_GRACE_S'] || Infinity);
+  const graceMs = Math.min(await stopped, Number.isFinite(graceCapS) && graceCapS >= 0 ? graceCapS * 1000 : Infinity);
   stop.abort();
   // Let fans finish the calls they already sent: their outcomes are acknowledgements to audit.
   let unfinished = fans.length;
