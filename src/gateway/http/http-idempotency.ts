@@ -48,16 +48,42 @@ export class HttpIdempotency {
       response = await work();
     } catch (error) {
       if (!(error instanceof ApiError) || error.toProblem().retryable) {
-        await this.db.query('delete from http_idempotency where scope = $1 and idempotency_key = $2', [scope, key]);
+        await this.settleClaim(() => this.db.query('delete from http_idempotency where scope = $1 and idempotency_key = $2', [scope, key]));
         throw error;
       }
       response = problemResponse(error.toProblem());
     }
-    await this.db.query(
-      'update http_idempotency set status = $3, body = $4, completed_at = now() where scope = $1 and idempotency_key = $2',
-      [scope, key, response.status, JSON.stringify({ headers: response.headers ?? {}, body: response.body ?? null })],
+    await this.settleClaim(() =>
+      this.db.query(
+        'update http_idempotency set status = $3, body = $4, completed_at = now() where scope = $1 and idempotency_key = $2',
+        [scope, key, response.status, JSON.stringify({ headers: response.headers ?? {}, body: response.body ?? null })],
+      ),
     );
     return response;
+  }
+
+  /**
+   * The claim's last write: store the reply, or free the key. If the database fails it (a dropped
+   * connection, a restart), the key would read "in progress" to every retry forever; so it is
+   * retried in the background until it lands, and the caller gets its answer meanwhile.
+   */
+  private async settleClaim(write: () => Promise<unknown>): Promise<void> {
+    try {
+      await write();
+    } catch {
+      void (async () => {
+        // About a quarter of an hour at most (then the process is surely shutting down or the database gone for good).
+        for (let attempt = 0, delayMs = 100; attempt < 200; attempt += 1, delayMs = Math.min(5_000, delayMs * 2)) {
+          await new Promise((resolve) => setTimeout(resolve, delayMs).unref());
+          try {
+            await write();
+            return;
+          } catch {
+            // the database is still away: try again
+          }
+        }
+      })();
+    }
   }
 
   /** Another process may hold the key: wait a while for its stored reply before saying "in progress". */

@@ -59,11 +59,15 @@ describe.skipIf(!databaseUrl)('PostgreSQL behind a slow, connection-dropping pro
     const probeFigures = ackFigures(answers, { fromMs: faultFromMs, toMs: faultToMs });
     const faultAnswers = answers.filter((answer) => answer.sentAtMs >= faultFromMs && answer.answeredAtMs <= faultToMs);
     const audit = connectPostgres({ connectionString: databaseUrl!, schema: server.schema, poolSize: 1 });
-    const missing = await probeHoldsMissingFromJournal(audit, probe.showId, answers).finally(() => audit.close());
+    const missing = await probeHoldsMissingFromJournal(audit, probe.showId, answers);
 
     const report = await load;
     const loadEndedAtMs = Date.now();
     const ledgerAudit = await auditWithProviderLedger(server, databaseUrl!, report.runs[0]!.showIds);
+    // A REST call's Idempotency-Key whose first request never completed nor freed its claim: every retry is told "in progress".
+    const stuckByOperation = Object.fromEntries((await audit.query<{ operation: string; n: number }>(`select operation, count(*)::int as n from http_idempotency where status is null and created_at < now() - interval '20 seconds' group by operation`)).rows.map((row) => [row.operation, row.n]));
+    const stuckKeys = Object.values(stuckByOperation).reduce((a, b) => a + b, 0);
+    await audit.close();
     const stillSameProcess = !(await Promise.race([serverExited, sleep(10).then(() => false)]));
     const run = report.runs[0]!;
     const probeHoldMs = faultAnswers.filter((answer) => answer.kind === 'hold' && answer.status === 201).map((answer) => answer.answeredAtMs - answer.sentAtMs).sort((a, b) => a - b);
@@ -82,7 +86,7 @@ describe.skipIf(!databaseUrl)('PostgreSQL behind a slow, connection-dropping pro
     figures.add('orders_confirmed', run.counters.paid);
     recordFigures('infra-postgres-proxy', figures.snapshot());
     console.log(`[chaos postgres-proxy] ${JSON.stringify({
-      proxy: proxy.figures, faultS: (faultToMs - faultFromMs) / 1000, probe: probeFigures, missing: missing.length,
+      stuckKeys, stuckByOperation, proxy: proxy.figures, faultS: (faultToMs - faultFromMs) / 1000, probe: probeFigures, missing: missing.length,
       probeHoldDuringFault: { count: probeHoldMs.length, p50Ms: probeHoldMs[Math.floor(probeHoldMs.length / 2)] ?? null, p99Ms: probeHoldMs[Math.floor(probeHoldMs.length * 0.99)] ?? null },
       probeFailedDuringFault: faultAnswers.filter((answer) => answer.status === 0 || answer.status >= 500).length, probeAnswersDuringFault: faultAnswers.length,
       load: report.headline, codes: run.codes, ledgerAudit: ledgerAudit.figures, ledgerSettledAfterMs: ledgerAudit.settledAfterMs, loadEndedAtS: (loadEndedAtMs - testStartedMs) / 1000, testS: (Date.now() - testStartedMs) / 1000,
