@@ -38,17 +38,25 @@ export class HttpIdempotency {
   }
 
   private async attempt(scope: string, key: string, operation: string, fingerprint: string, work: () => Promise<HttpResponse>): Promise<HttpResponse> {
-    const claimed = await this.db.query(
-      `insert into http_idempotency (scope, idempotency_key, operation, fingerprint) values ($1, $2, $3, $4) on conflict do nothing`,
-      [scope, key, operation, fingerprint],
-    );
+    const free = (): Promise<unknown> => this.db.query('delete from http_idempotency where scope = $1 and idempotency_key = $2 and status is null', [scope, key]);
+    let claimed: { rowCount: number };
+    try {
+      claimed = await this.db.query(
+        `insert into http_idempotency (scope, idempotency_key, operation, fingerprint) values ($1, $2, $3, $4) on conflict do nothing`,
+        [scope, key, operation, fingerprint],
+      );
+    } catch (error) {
+      // The claim may have landed with its acknowledgement lost: free it, or the key stays "in progress".
+      await this.settleClaim(free);
+      throw error;
+    }
     if (claimed.rowCount === 0) return this.replay(scope, key, fingerprint);
     let response: HttpResponse;
     try {
       response = await work();
     } catch (error) {
       if (!(error instanceof ApiError) || error.toProblem().retryable) {
-        await this.settleClaim(() => this.db.query('delete from http_idempotency where scope = $1 and idempotency_key = $2', [scope, key]));
+        await this.settleClaim(free);
         throw error;
       }
       response = problemResponse(error.toProblem());

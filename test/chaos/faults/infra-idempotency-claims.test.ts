@@ -13,21 +13,24 @@ import { ApiError } from '../../../src/protocol/api-error.js';
 import type { SqlDatabase } from '../../../src/persistence/database.js';
 import { databaseKinds } from '../../support/databases.js';
 
-/** The database, except that the next statement starting with `prefix` fails with a connection error. */
-function failingOnce(db: SqlDatabase): { db: SqlDatabase; failNext(prefix: string): void } {
-  let failing: string | null = null;
+/**
+ * The database, except that the next statement starting with `prefix` fails with a connection
+ * error: before it runs, or (`afterRunning`) once it has run and only its acknowledgement is lost.
+ */
+function failingOnce(db: SqlDatabase): { db: SqlDatabase; failNext(prefix: string, afterRunning?: boolean): void } {
+  let failing: { prefix: string; afterRunning: boolean } | null = null;
   return {
-    failNext(prefix) {
-      failing = prefix;
+    failNext(prefix, afterRunning = false) {
+      failing = { prefix, afterRunning };
     },
     db: {
       ...db,
       async query<Row>(text: string, params?: unknown[]) {
-        if (failing !== null && text.trimStart().startsWith(failing)) {
-          failing = null;
-          throw new Error('Connection terminated unexpectedly');
-        }
-        return db.query<Row>(text, params);
+        const fault = failing;
+        if (fault === null || !text.trimStart().startsWith(fault.prefix)) return db.query<Row>(text, params);
+        failing = null;
+        if (fault.afterRunning) await db.query<Row>(text, params);
+        throw new Error('Connection terminated unexpectedly');
       },
     },
   };
@@ -37,7 +40,7 @@ function request(key: string, body: unknown): HttpRequest {
   return { method: 'post', url: '/v1/orders', route: '/v1/orders', params: {}, query: new URLSearchParams(), headers: { 'idempotency-key': key }, ip: '127.0.0.1', body, rawBody: Buffer.from(JSON.stringify(body)) };
 }
 
-async function eventually<T>(attempt: () => Promise<T>, timeoutMs = 5_000): Promise<T> {
+async function eventually<T>(attempt: () => Promise<T>, timeoutMs = 8_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {
@@ -89,6 +92,21 @@ for (const kind of databaseKinds) {
       const retry = await eventually(() => idempotency.run('fan-2', 'create_order', request('key-0002-second', { hold_id: 'h2' }), work));
       expect(retry).toMatchObject({ status: 201, body: { order_id: 'ord_2' } });
       expect(runs).toBe(2);
+    });
+
+    it('the claim landed but its acknowledgement was lost: a retry with the key runs the work', async () => {
+      const faulty = failingOnce(base);
+      const idempotency = new HttpIdempotency(faulty.db, 1_000);
+      let runs = 0;
+      const work = async () => {
+        runs += 1;
+        return { status: 201, body: { order_id: 'ord_3' } };
+      };
+      faulty.failNext('insert into http_idempotency', true);
+      await expect(idempotency.run('fan-3', 'create_order', request('key-0003-third', { hold_id: 'h3' }), work)).rejects.toThrow('Connection terminated unexpectedly');
+      const retry = await eventually(() => idempotency.run('fan-3', 'create_order', request('key-0003-third', { hold_id: 'h3' }), work));
+      expect(retry).toMatchObject({ status: 201, body: { order_id: 'ord_3' } });
+      expect(runs).toBe(1);
     });
   });
 }

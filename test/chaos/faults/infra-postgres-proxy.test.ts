@@ -82,6 +82,7 @@ describe.skipIf(!databaseUrl)('PostgreSQL behind a slow, connection-dropping pro
     figures.add('postgres_proxy_audit_violations', Number(report.headline.violations) + Object.values(ledgerAudit.checks).reduce((a, b) => a + b, 0));
     figures.add('postgres_proxy_load_hold_p99_ms', Math.round(Number(report.headline.holdP99Ms)));
     figures.add('postgres_proxy_recovered_after_ms', probeFigures.recoveredAfterMs ?? -1);
+    figures.add('postgres_proxy_stuck_idempotency_keys', stuckKeys);
     figures.add('holds_acknowledged', run.counters.holdsOk);
     figures.add('orders_confirmed', run.counters.paid);
     recordFigures('infra-postgres-proxy', figures.snapshot());
@@ -96,6 +97,7 @@ describe.skipIf(!databaseUrl)('PostgreSQL behind a slow, connection-dropping pro
     expect(stillSameProcess, 'the server process must survive').toBe(true);
     expect(run.endedBy).not.toBe('server-exit');
     expect(missing, 'acknowledged probe holds missing from the journal').toEqual([]);
+    expect(stuckByOperation, 'Idempotency-Keys left "in progress" for good').toEqual({});
     expect(probeFigures.recoveredAfterMs, 'acknowledging again after the faults end').not.toBeNull();
     expect(probeFigures.recoveredAfterMs!).toBeLessThan(recoveryBoundMs);
     expect(report.headline.auditOk, JSON.stringify(run.audit.violations)).toBe(true);
