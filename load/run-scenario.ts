@@ -203,10 +203,11 @@ async function runEngine(options: LoadOptions, engine: Engine, hooks: RunHooks):
     }
     const url = server?.url ?? options.url!;
     const fdLimit = openFileLimit();
-    const fdsNeeded = options.fans + options.workers * options.httpConnections + 100;
+    // A sharded server spreads the connections over its workers (the kernel balances them per connection).
+    const fdsNeeded = Math.ceil((options.fans + options.workers * options.httpConnections) / options.serverWorkers) + 100;
     if (server !== null && fdLimit !== null && fdsNeeded > fdLimit) {
       // One server process holds every fan's socket plus the workers' HTTP pools: past the limit it stops accepting connections.
-      progress(`WARNING: ${options.fans} sockets + ${options.workers}×${options.httpConnections} HTTP connections need ~${fdsNeeded} descriptors in the server; its limit is ${fdLimit} (ulimit -n)`);
+      progress(`WARNING: ${options.fans} sockets + ${options.workers}×${options.httpConnections} HTTP connections need ~${fdsNeeded} descriptors in ${options.serverWorkers > 1 ? 'each server worker' : 'the server'}; its limit is ${fdLimit} (ulimit -n)`);
     }
     db = connectPostgres({ connectionString: options.databaseUrl, poolSize: 2, applicationName: 'holdfast-load-audit', ...((server?.schema ?? options.schema) ? { schema: server?.schema ?? options.schema! } : {}) });
     const plan: ScenarioPlan = await scenario.setup({ url, adminToken: server ? ownAdminToken : options.adminToken }, options);
