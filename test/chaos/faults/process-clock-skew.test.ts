@@ -150,7 +150,7 @@ describe.skipIf(!databaseUrl)('clocks skewed between workers (−2 s, 0, +1.5 s,
     await definitions.close();
 
     let loadDone = false;
-    const load = onsaleLoad(running, { fans: byLevel(150, 600), seats: byLevel(3_000, 20_000), durationS: byLevel(30, 90), settleS: 20 }).finally(() => (loadDone = true));
+    const load = onsaleLoad(running, { fans: byLevel(100, 600), seats: byLevel(2_000, 20_000), durationS: byLevel(18, 90), settleS: 20 }).finally(() => (loadDone = true));
     const loadShowId = await scenarioShow(running, load);
     await sleep(4_000); // on sale
 
@@ -165,14 +165,14 @@ describe.skipIf(!databaseUrl)('clocks skewed between workers (−2 s, 0, +1.5 s,
           expect(moved.status, JSON.stringify(moved.body)).toBe(200);
           moves += 1;
         }
-        await sleep(1_500);
+        await sleep(1_200);
       }
     })();
     const clients = clusterClients(running.url);
     let contest: Awaited<ReturnType<typeof runContendedClaims>>;
     try {
       contest = await runContendedClaims(clients, contendedShow(contestShowId, seats, showTtlMs), {
-        showId: contestShowId, seed: 3, fans: byLevel(10, 16), durationMs: byLevel(15_000, 60_000), ackTimeoutMs: 8_000, ordersMax: byLevel(3, 6),
+        showId: contestShowId, seed: 3, fans: byLevel(10, 16), durationMs: byLevel(10_000, 60_000), ackTimeoutMs: 8_000, ordersMax: byLevel(3, 6),
         // A hold without an answer may end as early as its TTL less the whole spread of clocks…
         holdTtlMs: showTtlMs - mostBehindMs,
         // …and an acknowledged one up to the most-ahead skew before the expires_at its placer stamped.
@@ -219,6 +219,6 @@ describe.skipIf(!databaseUrl)('clocks skewed between workers (−2 s, 0, +1.5 s,
     expect(expiry.earliestMs).toBeGreaterThanOrEqual(-mostAheadMs - 5); // 5 ms: commit times are rounded to the millisecond
     expect(check.violations.map((violation) => `${violation.seat}\n${violation.explanation}`)).toEqual([]);
     expect(check.unknown).toEqual([]);
-    expect(contest.counts.holdsAcknowledged).toBeGreaterThan(20);
+    expect(contest.counts.holdsAcknowledged).toBeGreaterThan(10);
   }, byLevel(150_000, 400_000));
 });

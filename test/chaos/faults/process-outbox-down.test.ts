@@ -14,10 +14,10 @@ import { startWebhookReceiver, type WebhookReceiver } from './support/process-we
 
 const databaseUrl = requirePostgres();
 const secret = 'chaos-outbox-consumer-secret-0123';
-const refusedForMs = byLevel(5_000, 20_000);
-const failingForMs = byLevel(5_000, 20_000);
+const refusedForMs = byLevel(3_000, 20_000);
+const failingForMs = byLevel(3_000, 20_000);
 
-describe.skipIf(!databaseUrl)('the outbox consumer down for a while during an onsale load (4 workers)', () => {
+describe.skipIf(!databaseUrl)('the outbox consumer down for a while during an onsale load (2 workers; full: 4)', () => {
   let cluster: ClusterProcess | undefined;
   let receiver: WebhookReceiver | undefined;
   afterAll(async () => {
@@ -29,14 +29,14 @@ describe.skipIf(!databaseUrl)('the outbox consumer down for a while during an on
     receiver = await startWebhookReceiver(secret);
     const consumer = receiver;
     cluster = await startClusterProcess({
-      workers: 4,
+      workers: byLevel(2, 4),
       env: { LOG_LEVEL: process.env['CHAOS_CLUSTER_LOG_LEVEL'] ?? 'error', OUTBOX_WEBHOOK_URL: consumer.url, OUTBOX_WEBHOOK_SECRET: secret, OUTBOX_WEBHOOK_TIMEOUT_MS: '2000' },
     });
     const running = cluster;
     let loadDone = false;
-    const load = onsaleLoad(running, { fans: byLevel(150, 600), seats: byLevel(3_000, 20_000), durationS: byLevel(25, 80), settleS: 90 }).finally(() => (loadDone = true));
+    const load = onsaleLoad(running, { fans: byLevel(100, 600), seats: byLevel(2_000, 20_000), durationS: byLevel(18, 80), settleS: 90 }).finally(() => (loadDone = true));
     const showId = await scenarioShow(running, load);
-    await sleep(7_000); // on sale: the fans are buying, events flowing
+    await sleep(5_500); // on sale: the fans are buying, events flowing
     const acceptedBeforeOutage = consumer.accepted.size;
     await consumer.setMode('down');
     await sleep(refusedForMs);

@@ -13,8 +13,11 @@ import { recordFigures } from '../support/figures.js';
 import { killWholeServer, median, onsaleLoad, requirePostgres, scenarioShow, servedAgainAfterMs, sleep } from './support/process-cluster.js';
 
 const databaseUrl = requirePostgres();
+// A fan call may hang on a killed process: at the stop, give in-flight calls 5 s, not 30 (load/worker.ts).
+process.env['LOAD_STOP_GRACE_S'] = '5';
 const kills = byLevel(3, 20);
-const workers = 4;
+// Short: a primary and 2 workers (each restart boots them all on a 2-core machine); full: 4.
+const workers = byLevel(2, 4);
 
 /** Committed batches of the show so far. */
 async function journalRows(url: string, showId: string): Promise<number> {
@@ -40,14 +43,14 @@ describe.skipIf(!databaseUrl)('kill -9 of the whole server during an onsale load
     first = current = await startClusterProcess({ workers, env });
     const port = Number(new URL(first.url).port);
     let loadDone = false;
-    const load = onsaleLoad(first, { fans: byLevel(150, 600), seats: byLevel(5_000, 30_000), durationS: byLevel(45, 240), settleS: 30 }).finally(() => (loadDone = true));
+    const load = onsaleLoad(first, { fans: byLevel(100, 600), seats: byLevel(3_000, 30_000), durationS: byLevel(40, 170), settleS: 30 }).finally(() => (loadDone = true));
     const showId = await scenarioShow(first, load);
     await sleep(5_000); // on sale: the fans are racing now
 
     const backAfter: number[] = [];
     let killsDuringLoad = 0;
     for (let kill = 0; kill < kills; kill += 1) {
-      await sleep(1_000 + Math.random() * 3_000);
+      await sleep(byLevel(300 + Math.random() * 700, 500 + Math.random() * 1_500));
       const killedAt = Date.now();
       await killWholeServer(current);
       if (!loadDone) killsDuringLoad += 1;
@@ -57,12 +60,18 @@ describe.skipIf(!databaseUrl)('kill -9 of the whole server during an onsale load
       backAfter.push(servedAfter!);
     }
 
+    // The sale resumes after the last restart: the show's journal grows again while the fans still run.
     const journalRowsAfterLastRestart = await journalRows(first.databaseUrl, showId);
+    let resumed = false;
+    while (!loadDone && !resumed) {
+      await sleep(250);
+      resumed = (await journalRows(first.databaseUrl, showId)) > journalRowsAfterLastRestart;
+    }
     const report = await load;
-    const journalRowsAtEnd = await journalRows(first.databaseUrl, showId);
     const run = report.runs[0]!;
     const figures = {
       server_kills: kills,
+      server_kill_workers: workers,
       server_kills_during_load: killsDuringLoad,
       server_kill_served_again_max_ms: Math.max(...backAfter),
       server_kill_served_again_median_ms: median(backAfter),
@@ -73,6 +82,7 @@ describe.skipIf(!databaseUrl)('kill -9 of the whole server during an onsale load
       server_kill_double_charges: (run.audit.checks['captureCount'] ?? 0) + (run.audit.checks['captureNotRefunded'] ?? 0),
       server_kill_audit_violations: Number(report.headline.violations),
       server_kill_client_errors: Number(report.headline.errors),
+      server_kill_fans_unfinished_at_stop: run.unfinishedFans,
     };
     recordFigures('process-server-kill', figures);
     console.log(`[chaos] kill -9 of the whole server: ${JSON.stringify({ ...figures, backAfter, soldUnits: report.headline.soldUnits, endedBy: report.headline.endedBy, codes: run.codes })}`);
@@ -80,7 +90,6 @@ describe.skipIf(!databaseUrl)('kill -9 of the whole server during an onsale load
     expect(report.headline.auditOk, JSON.stringify(run.audit.violations)).toBe(true);
     expect(report.headline.violations).toBe(0);
     expect(killsDuringLoad, 'every kill landed while the fans were buying').toBe(kills);
-    // The fans kept buying after the last restart: the sale did not die with the first server.
-    expect(journalRowsAtEnd).toBeGreaterThan(journalRowsAfterLastRestart);
+    expect(resumed, 'the fans bought again after the last restart, before the load ended').toBe(true);
   }, byLevel(150_000, 600_000));
 });
