@@ -47,7 +47,10 @@ export async function joinCluster(config: Config, logger: Logger, channel: Prima
     await redisBus.start();
     bus = redisBus;
     rpc = new Rpc(redisBus);
-    const pub = new Redis(config.redisUrl);
+    // The socket.io Redis adapter publishes without catching: with ioredis's default of 20 retries
+    // a broadcast during a Redis outage of ~10 s rejects unheard and the worker dies. Without a
+    // retry limit its commands wait (in memory) for Redis to come back instead.
+    const pub = new Redis(config.redisUrl, { maxRetriesPerRequest: null });
     const sub = pub.duplicate();
     redisClients.push(pub, sub);
     for (const client of redisClients) client.on('error', (error: Error) => log.warn({ err: error.message }, 'socket.io redis adapter connection error'));

@@ -25,7 +25,8 @@ const databaseUrl = process.env['DATABASE_URL'];
 const runHere = Boolean(databaseUrl) && ownRedisAvailable;
 if (process.env['CI'] === 'true' && !runHere) throw new Error('CI=true: the Redis restart test needs DATABASE_URL and redis-server');
 
-const outageMs = byLevel(8_000, 25_000);
+// Longer than ROUTE_RETRY_WINDOW_MS (10 s here) and than ioredis's 20 retries of a command (~10 s).
+const outageMs = byLevel(13_000, 25_000);
 /** One sampled claim this often while Redis is down. */
 const samplePaceMs = 250;
 /** After Redis is back: routing and broadcasts must work again within this. */
@@ -84,6 +85,7 @@ describe.skipIf(!runHere)('Redis stopped and restarted under a 4-worker cluster 
     await sleep((size.leadS + 2) * 1000);
     if (loadFailed !== null) throw loadFailed;
 
+    const pidsBefore = [...cluster.workerPids().values()].sort();
     const owners = (await cluster.view()).owners;
     const workers = (await cluster.view()).workers;
     await redis.stop();
@@ -132,6 +134,7 @@ describe.skipIf(!runHere)('Redis stopped and restarted under a 4-worker cluster 
       return first === undefined ? null : first.answeredAtMs - upAtMs;
     });
 
+    const pidsAfter = [...cluster.workerPids().values()].sort();
     const db = connectPostgres({ connectionString: cluster.databaseUrl, poolSize: 1 });
     const missing = [
       ...(await Promise.all(probes.map((probe, index) => probeHoldsMissingFromJournal(db, probe.showId, answers[index]!)))).flat(),
@@ -144,6 +147,7 @@ describe.skipIf(!runHere)('Redis stopped and restarted under a 4-worker cluster 
 
     const figures = new FigureCounter();
     figures.add('redis_restarts', 1);
+    figures.add('redis_workers_died', pidsBefore.filter((pid) => !pidsAfter.includes(pid)).length);
     figures.add('redis_outage_ms', upAtMs - downAtMs);
     figures.add('redis_claims_at_owner_during_outage', atOwner.decided + atOwner.failed);
     figures.add('redis_claims_at_owner_acknowledged', atOwner.acknowledged);
@@ -160,11 +164,12 @@ describe.skipIf(!runHere)('Redis stopped and restarted under a 4-worker cluster 
     figures.add('orders_confirmed', run.counters.paid);
     recordFigures('infra-redis-restart', figures.snapshot());
     console.log(`[chaos redis-restart] ${JSON.stringify({
-      outageMs: upAtMs - downAtMs, workers, owners: probeShows.map((showId) => owners[showId] ?? null), viewsDuringOutage, viewBackAfterMs,
+      outageMs: upAtMs - downAtMs, workers, workersDied: pidsBefore.filter((pid) => !pidsAfter.includes(pid)).length, owners: probeShows.map((showId) => owners[showId] ?? null), viewsDuringOutage, viewBackAfterMs,
       samplerOwner, atOwner, elsewhere, elsewhereAcknowledgedWhileDown, failureCodes, recovery, routedAgainAfterMs, diffsAfterRedisBackMs: diffsAfter, missing: missing.length,
       load: report.headline, codes: run.codes,
     })}`);
 
+    expect(pidsAfter, 'no worker may die of the Redis outage').toEqual(pidsBefore);
     expect(missing, 'acknowledged probe holds missing from the journal').toEqual([]);
     expect(report.headline.auditOk, JSON.stringify(run.audit.violations)).toBe(true);
     expect(report.headline.violations).toBe(0);
