@@ -26,7 +26,7 @@ describe.skipIf(!databaseUrl)('kill -9 of a worker during an onsale load (4 work
     cluster = await startClusterProcess({ workers: 4, env: { LOG_LEVEL: process.env['CHAOS_CLUSTER_LOG_LEVEL'] ?? 'warn', OUTBOX_LEASE_MS: '5000' } });
     const running = cluster;
     let loadDone = false;
-    const load = onsaleLoad(running, { fans: byLevel(100, 1_000), seats: byLevel(2_000, 20_000), durationS: byLevel(20, 100), settleS: 15 }).finally(() => (loadDone = true));
+    const load = onsaleLoad(running, { fans: byLevel(100, 1_000), seats: byLevel(2_000, 20_000), durationS: byLevel(25, 100), settleS: 15 }).finally(() => (loadDone = true));
     const showId = await scenarioShow(running, load);
     await sleep(5_000); // on sale: the fans are racing now
 
