@@ -21,6 +21,8 @@ export interface Config {
   seedDemo: boolean;
   logLevel: string;
   httpBodyBytesMax: number;
+  /** A REST Idempotency-Key claim without a reply this long is taken to be abandoned (its process died). */
+  httpIdempotencyClaimLeaseMs: number;
   /** A request body must arrive within this long of its headers (else 408). */
   httpBodyTimeoutMs: number;
   trustProxy: boolean;
@@ -97,6 +99,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     seedDemo: (env['SEED_DEMO'] ?? 'true') !== 'false',
     logLevel: env['LOG_LEVEL'] ?? 'info',
     httpBodyTimeoutMs: integer(env, 'HTTP_BODY_TIMEOUT_MS', 10_000, 100),
+    httpIdempotencyClaimLeaseMs: integer(env, 'HTTP_IDEMPOTENCY_CLAIM_LEASE_MS', 60_000, 1_000),
     httpBodyBytesMax: integer(env, 'HTTP_BODY_BYTES_MAX', 64 * 1024, 1024),
     trustProxy: env['TRUST_PROXY'] === 'true',
     corsOrigin: env['CORS_ORIGIN'] ?? '*',

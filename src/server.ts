@@ -184,7 +184,7 @@ export async function startServer(config: Config, overrides: ServerOverrides = {
   registerQueueRoutes(api, { room, sessions, rateLimits });
   const waitlist = new WaitlistController({ router, rateLimits });
   registerWaitlistRoutes(api, waitlist, sessions);
-  const httpIdempotency = new HttpIdempotency(db);
+  const httpIdempotency = new HttpIdempotency(db, 15_000, config.httpIdempotencyClaimLeaseMs);
   registerCatalogRoutes(api, { catalog, router, sessions, idempotency: httpIdempotency });
   registerClusterOpsRoutes(api, {
     cluster: clusterRouter, sessions, logger,

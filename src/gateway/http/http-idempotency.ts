@@ -17,6 +17,12 @@ export class HttpIdempotency {
   constructor(
     private readonly db: SqlDatabase,
     private readonly waitForFirstMs = 15_000,
+    /**
+     * A claim still without a reply this long after it was taken belongs to a process that died
+     * mid-request (kill -9, a crash): the same request with the same key may take it over, or the
+     * key would read "in progress" forever. Longer than any request may legitimately run.
+     */
+    private readonly claimLeaseMs = 60_000,
   ) {}
 
   async run(scope: string, operation: string, request: HttpRequest, work: () => Promise<HttpResponse>): Promise<HttpResponse> {
@@ -50,7 +56,7 @@ export class HttpIdempotency {
       await this.settleClaim(free);
       throw error;
     }
-    if (claimed.rowCount === 0) return this.replay(scope, key, fingerprint);
+    if (claimed.rowCount === 0 && !(await this.takeOverAbandoned(scope, key, fingerprint))) return this.replay(scope, key, fingerprint);
     let response: HttpResponse;
     try {
       response = await work();
@@ -92,6 +98,16 @@ export class HttpIdempotency {
         }
       })();
     }
+  }
+
+  /** Takes over a claim its process abandoned (no reply past the lease), for the same request only. */
+  private async takeOverAbandoned(scope: string, key: string, fingerprint: string): Promise<boolean> {
+    const taken = await this.db.query(
+      `update http_idempotency set created_at = now() where scope = $1 and idempotency_key = $2 and fingerprint = $3 and status is null
+         and created_at < now() - make_interval(secs => $4::double precision / 1000)`,
+      [scope, key, fingerprint, this.claimLeaseMs],
+    );
+    return taken.rowCount === 1;
   }
 
   /** Another process may hold the key: wait a while for its stored reply before saying "in progress". */
