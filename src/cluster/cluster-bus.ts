@@ -14,6 +14,8 @@ export interface DirectMessage {
  */
 export interface ClusterBus {
   readonly workerId: string;
+  /** False while the transport is down (Redis unreachable): same-machine traffic may take another way. */
+  connected(): boolean;
   view(): ClusterView;
   onViewChange(listener: (view: ClusterView, previous: ClusterView) => void): void;
   send(to: string, body: unknown): void;

@@ -23,6 +23,11 @@ export interface ClusterRouterOptions {
   onMove?: (move: { showId: string; from: string | null; to: string | null }) => void;
   /** Measures each forwarded call (the cross-worker hop). */
   onHop?: (method: string, durationMs: number) => void;
+  /**
+   * Another way to the workers of this machine (the primary's IPC hub) for when the bus is down
+   * (Redis unreachable): their shows keep being served; only other machines' wait for Redis.
+   */
+  fallback?: { rpc: Rpc; reaches: (workerId: string) => boolean };
 }
 
 /** The topic a show's committed diffs are published on, by whichever worker owns it. */
@@ -42,12 +47,17 @@ export class ClusterShowRouter implements ShowRouter {
   private closed = false;
 
   constructor(private readonly options: ClusterRouterOptions) {
-    const { rpc, bus } = options;
+    for (const rpc of [options.rpc, ...(options.fallback ? [options.fallback.rpc] : [])]) this.serveOn(rpc);
+    options.bus.onViewChange((view, previous) => void this.onViewChange(view, previous));
+  }
+
+  /** The calls other workers make of a show's owner. */
+  private serveOn(rpc: Rpc): void {
+    const { options } = this;
     rpc.handle('submit', ([showId, envelope]) => this.serveOwned(showId as string, () => options.local.submit(showId as string, envelope as CommandEnvelope), (show) => reject('not_owner', `show ${show} is not served here`)));
     rpc.handle('availability', ([showId]) => this.serveOwned(showId as string, () => options.local.availability(showId as string)));
     rpc.handle('getHold', ([showId, holdId]) => this.serveOwned(showId as string, () => options.local.getHold(showId as string, holdId as string)));
     rpc.handle('activate', ([showId]) => this.serveOwned(showId as string, async () => (await options.local.availability(showId as string)) !== null));
-    bus.onViewChange((view, previous) => void this.onViewChange(view, previous));
   }
 
   get workerId(): string {
@@ -160,7 +170,9 @@ export class ClusterShowRouter implements ShowRouter {
   private async attemptRemotely<T>(owner: string, method: string, args: unknown[], isNotOwner: (result: T) => boolean): Promise<{ result: T } | { retry: string }> {
     const startedAt = performance.now();
     try {
-      const result = (await this.options.rpc.call(owner, method, args, this.options.hopTimeoutMs)) as T;
+      const fallback = this.options.fallback;
+      const rpc = fallback && !this.options.bus.connected() && fallback.reaches(owner) ? fallback.rpc : this.options.rpc;
+      const result = (await rpc.call(owner, method, args, this.options.hopTimeoutMs)) as T;
       this.options.onHop?.(method, performance.now() - startedAt);
       return isNotOwner(result) ? { retry: `${owner} no longer owns it` } : { result };
     } catch (error) {

@@ -31,6 +31,10 @@ export class IpcBus implements ClusterBus {
     channel.on('message', this.listener);
   }
 
+  connected(): boolean {
+    return this.channel.send !== undefined;
+  }
+
   view(): ClusterView {
     return this.current;
   }

@@ -57,6 +57,10 @@ export class RedisBus implements ClusterBus {
     this.heartbeat.unref();
   }
 
+  connected(): boolean {
+    return !this.closed && this.commands.status === 'ready' && this.subscriber.status === 'ready';
+  }
+
   view(): ClusterView {
     return this.current;
   }

@@ -64,6 +64,8 @@ export async function joinCluster(config: Config, logger: Logger, channel: Prima
     ? null
     : new RemotePaymentProvider(primaryRpc, primaryAddress, new SimulatedPaymentProvider(pspSecret ? { webhookSecret: pspSecret } : {}), config.routeHopTimeoutMs * 5);
   const clusterBus = bus;
+  // Worker ids are `<node>-w<n>` (the primary names them): same prefix, same machine.
+  const machinePrefix = config.workerId.replace(/w\d+$/, '');
   const clusterRpc = rpc;
   return {
     workerId: config.workerId,
@@ -76,6 +78,8 @@ export async function joinCluster(config: Config, logger: Logger, channel: Prima
       new ClusterShowRouter({
         local, bus: clusterBus, rpc: clusterRpc, logger: log,
         hopTimeoutMs: config.routeHopTimeoutMs, retryWindowMs: config.routeRetryWindowMs, ...hooks,
+        // Over Redis, the workers of this machine stay reachable through the primary when Redis is down.
+        ...(clusterBus !== ipc ? { fallback: { rpc: primaryRpc, reaches: (workerId: string) => workerId.startsWith(machinePrefix) } } : {}),
       }),
     async close() {
       await clusterBus.close();

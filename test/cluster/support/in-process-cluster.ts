@@ -104,7 +104,7 @@ export class InProcessCluster {
     let router: ClusterShowRouter | null = null;
     // The actors publish committed diffs on the show's topic, as server.ts wires them.
     const local = new LocalShowRouter({ ownerId: id, journal, loadDefinition: (showId) => definitions.load(showId), clock: systemClock, timers: systemTimers, logger: silentLogger, onCommitted: (diff) => router?.publishDiff(diff) });
-    router = new ClusterShowRouter({ local, bus, rpc: new Rpc(bus), logger: silentLogger, hopTimeoutMs: this.options.hopTimeoutMs ?? 1_000, retryWindowMs: this.options.retryWindowMs ?? 8_000 });
+    router = new ClusterShowRouter({ local, bus, rpc: new Rpc(bus), logger: silentLogger, hopTimeoutMs: this.options.hopTimeoutMs ?? 3_000, retryWindowMs: this.options.retryWindowMs ?? 15_000 });
     await bus.announceReady();
     const worker: InProcessWorker = { id, router, local, bus, journal, link };
     this.workers.push(worker);
