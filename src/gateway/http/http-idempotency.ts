@@ -47,16 +47,21 @@ export class HttpIdempotency {
     const free = (): Promise<unknown> => this.db.query('delete from http_idempotency where scope = $1 and idempotency_key = $2 and status is null', [scope, key]);
     let claimed: { rowCount: number };
     try {
+      // A new key is claimed; so is the same request's key whose claim was abandoned (no reply past
+      // the lease: its process died mid-request). Anything else conflicts and is replayed.
       claimed = await this.db.query(
-        `insert into http_idempotency (scope, idempotency_key, operation, fingerprint) values ($1, $2, $3, $4) on conflict do nothing`,
-        [scope, key, operation, fingerprint],
+        `insert into http_idempotency (scope, idempotency_key, operation, fingerprint) values ($1, $2, $3, $4)
+         on conflict (scope, idempotency_key) do update set created_at = now()
+           where http_idempotency.status is null and http_idempotency.fingerprint = excluded.fingerprint
+             and http_idempotency.created_at < now() - make_interval(secs => $5::double precision / 1000)`,
+        [scope, key, operation, fingerprint, this.claimLeaseMs],
       );
     } catch (error) {
       // The claim may have landed with its acknowledgement lost: free it, or the key stays "in progress".
       await this.settleClaim(free);
       throw error;
     }
-    if (claimed.rowCount === 0 && !(await this.takeOverAbandoned(scope, key, fingerprint))) return this.replay(scope, key, fingerprint);
+    if (claimed.rowCount === 0) return this.replay(scope, key, fingerprint);
     let response: HttpResponse;
     try {
       response = await work();
@@ -98,16 +103,6 @@ export class HttpIdempotency {
         }
       })();
     }
-  }
-
-  /** Takes over a claim its process abandoned (no reply past the lease), for the same request only. */
-  private async takeOverAbandoned(scope: string, key: string, fingerprint: string): Promise<boolean> {
-    const taken = await this.db.query(
-      `update http_idempotency set created_at = now() where scope = $1 and idempotency_key = $2 and fingerprint = $3 and status is null
-         and created_at < now() - make_interval(secs => $4::double precision / 1000)`,
-      [scope, key, fingerprint, this.claimLeaseMs],
-    );
-    return taken.rowCount === 1;
   }
 
   /** Another process may hold the key: wait a while for its stored reply before saying "in progress". */
