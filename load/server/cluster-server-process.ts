@@ -5,9 +5,8 @@
  * reachable from here: the audit checks payments against the database only.
  */
 import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
-import { connectPostgres } from '../../src/persistence/database.js';
+import { createRunSchema } from './run-schema.js';
 import { adminToken, serverEnvironment, type ServerLimits, type ServerProcess } from './server-process.js';
 
 function freePort(): Promise<number> {
@@ -22,13 +21,8 @@ function freePort(): Promise<number> {
 }
 
 export async function startClusterServerProcess(options: { connectionString: string; workers: number; limits: ServerLimits; logLevel: string; keepSchema?: boolean; startTimeoutMs?: number }): Promise<ServerProcess> {
-  const schema = `load_${randomBytes(5).toString('hex')}`;
-  const admin = connectPostgres({ connectionString: options.connectionString, poolSize: 1 });
-  try {
-    await admin.query(`create schema ${schema}`);
-  } finally {
-    await admin.close();
-  }
+  const runSchema = await createRunSchema(options.connectionString, options.keepSchema);
+  const schema = runSchema.name;
   const port = await freePort();
   const env: Record<string, string> = {
     ...serverEnvironment(options.connectionString, options.limits, options.logLevel),
@@ -41,15 +35,7 @@ export async function startClusterServerProcess(options: { connectionString: str
   });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const url = `http://127.0.0.1:${port}`;
-  const dropSchema = async (): Promise<void> => {
-    if (options.keepSchema) return;
-    const cleanup = connectPostgres({ connectionString: options.connectionString, poolSize: 1 });
-    try {
-      await cleanup.query(`drop schema if exists ${schema} cascade`);
-    } finally {
-      await cleanup.close();
-    }
-  };
+  const dropSchema = runSchema.drop;
   const deadline = Date.now() + (options.startTimeoutMs ?? 120_000);
   for (;;) {
     const view = await fetch(`${url}/v1/ops/cluster`, { headers: { authorization: `Bearer ${adminToken}` }, signal: AbortSignal.timeout(2_000) })

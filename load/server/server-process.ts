@@ -6,10 +6,9 @@
  * environment says.
  */
 import { fork, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { connectPostgres } from '../../src/persistence/database.js';
+import { createRunSchema } from './run-schema.js';
 import type { Engine, ParentToServer, ProviderLedgerEntry, ServerEntryParams, ServerToParent } from './server-entry.js';
 
 const entryPath = join(dirname(fileURLToPath(import.meta.url)), 'server-entry.ts');
@@ -109,13 +108,8 @@ export interface ServerProcess {
 }
 
 export async function startServerProcess(options: ServerProcessOptions): Promise<ServerProcess> {
-  const schema = `load_${randomBytes(5).toString('hex')}`;
-  const admin = connectPostgres({ connectionString: options.connectionString, poolSize: 1 });
-  try {
-    await admin.query(`create schema ${schema}`);
-  } finally {
-    await admin.close();
-  }
+  const runSchema = await createRunSchema(options.connectionString, options.keepSchema);
+  const schema = runSchema.name;
   const params: ServerEntryParams = { connectionString: options.connectionString, schema, engine: options.engine, providerPaymentsMax: options.providerPaymentsMax, baselinePoolSize: options.baselinePoolSize, paymentWindowMs: Math.round(options.limits.paymentWindowS * 1000) };
   const env = serverEnvironment(options.connectionString, options.limits, options.logLevel);
   const child: ChildProcess = fork(entryPath, [JSON.stringify(params)], {
@@ -148,15 +142,7 @@ export async function startServerProcess(options: ServerProcessOptions): Promise
   const send = (message: ParentToServer): void => {
     if (child.connected) child.send(message);
   };
-  const dropSchema = async (): Promise<void> => {
-    if (options.keepSchema) return;
-    const cleanup = connectPostgres({ connectionString: options.connectionString, poolSize: 1 });
-    try {
-      await cleanup.query(`drop schema if exists ${schema} cascade`);
-    } finally {
-      await cleanup.close();
-    }
-  };
+  const dropSchema = runSchema.drop;
   let ready: Extract<ServerToParent, { type: 'ready' }>;
   try {
     ready = await next('ready', options.startTimeoutMs ?? 60_000);
