@@ -3,27 +3,12 @@ import { loadOptions, runScenario, type LoadReport } from '../../load/index.js';
 import { adminToken } from '../../load/server/server-process.js';
 import { connectPostgres } from '../../src/persistence/database.js';
 import { chromiumAvailable, ensureWebBuilt, launchChromium, screenshot } from '../browser/support/browser.js';
-import { startClusterProcess, type ClusterProcess } from './support/cluster-process.js';
+import { scenarioShow, servedAgainAfterMs, startClusterProcess, type ClusterProcess } from './support/cluster-process.js';
 
 const databaseUrl = process.env['DATABASE_URL'];
 const redisUrl = process.env['REDIS_URL'];
 if (process.env['CI'] === 'true' && (!databaseUrl || !redisUrl)) throw new Error('CI=true needs DATABASE_URL and REDIS_URL for the cluster tests');
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** The show the scenario created (the only one in the catalog); fails if the load fails first. */
-async function scenarioShow(cluster: ClusterProcess, load?: Promise<unknown>): Promise<string> {
-  let failed: unknown = null;
-  load?.catch((error: unknown) => (failed = error));
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    if (failed !== null) throw failed;
-    const owners = (await cluster.view().catch(() => null))?.owners;
-    const showIds = Object.keys(owners ?? {});
-    if (showIds.length > 0) return showIds[0]!;
-    if (Date.now() > deadline) throw new Error('the scenario created no show within 60 s');
-    await sleep(100);
-  }
-}
 
 /** Epochs must follow each other in the journal: a batch of an old epoch after a newer one is a zombie's commit. */
 async function zombieCommits(url: string, showId: string): Promise<number> {
@@ -101,7 +86,7 @@ describe.skipIf(!databaseUrl)('a 4-worker cluster under an onsale load (node:clu
 
   it.runIf(chromiumAvailable || process.env['CI'] === 'true')('the ops page lists every worker, drains one and moves a show by clicking', async () => {
     await ensureWebBuilt();
-    const showId = await scenarioShow(cluster);
+    const showId = await scenarioShow(cluster, Promise.resolve());
     const before = await cluster.view();
     const browser = await launchChromium();
     try {
@@ -144,18 +129,9 @@ describe.skipIf(!databaseUrl || !redisUrl)('a 4-worker cluster over Redis under 
     const pid = cluster.workerPids().get(owner)!;
     const killedAt = Date.now();
     process.kill(pid, 'SIGKILL');
-    let servedAfterMs = -1;
     // The first read after the kill goes to the dead owner; it is answered once the survivors
     // (or the owner's replacement, restarted by the primary) serve the show.
-    await sleep(20);
-    while (Date.now() - killedAt < 15_000) {
-      const read = await fetch(`${cluster.url}/v1/shows/${showId}/availability`).catch(() => null);
-      if (read?.status === 200) {
-        servedAfterMs = Date.now() - killedAt;
-        break;
-      }
-      await sleep(50);
-    }
+    const servedAfterMs = (await servedAgainAfterMs(cluster.url, showId, killedAt, 15_000)) ?? -1;
     expect(servedAfterMs).toBeGreaterThan(0);
     expect(servedAfterMs).toBeLessThan(5_000);
     const report = await load;

@@ -18,11 +18,8 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-/** Starts the real server on a free port over a fresh database of `kind`. */
-export async function startTestServer(kind: DatabaseKind, env: Record<string, string> = {}, overrides: ServerOverrides = {}): Promise<TestServer> {
-  const db = await kind.open();
-  const config: Config = { ...loadConfig({ NODE_ENV: 'test', ...env }), port: 0, host: '127.0.0.1', seedDemo: false };
-  const server = await startServer(config, { db, logger: silentLogger, ...overrides });
+/** REST calls, sessions and sockets (WebSocket, msgpack) against a running server at `url`. */
+export function serverClients(url: string): Pick<TestServer, 'request' | 'session' | 'socket'> & { close(): void } {
   const sockets: TestSocket[] = [];
   const request: TestServer['request'] = async (method, path, options = {}) => {
     const headers: Record<string, string> = { ...options.headers };
@@ -32,7 +29,7 @@ export async function startTestServer(kind: DatabaseKind, env: Record<string, st
       body = JSON.stringify(options.body);
       headers['content-type'] ??= 'application/json';
     }
-    const response = await fetch(`${server.url}${path}`, { method, headers, ...(body !== undefined ? { body } : {}) });
+    const response = await fetch(`${url}${path}`, { method, headers, ...(body !== undefined ? { body } : {}) });
     const text = await response.text();
     let parsed: unknown = text;
     try {
@@ -43,16 +40,13 @@ export async function startTestServer(kind: DatabaseKind, env: Record<string, st
     return { status: response.status, headers: response.headers, body: parsed, text };
   };
   return {
-    server,
-    url: server.url,
-    adminToken: config.adminToken,
     request,
     async session(userId) {
       const response = await request('POST', '/v1/sessions', { body: { user_id: userId } });
       return (response.body as { token: string }).token;
     },
     async socket(token) {
-      const socket: TestSocket = io(server.url, { transports: ['websocket'], parser: msgpackParser, auth: token ? { token } : {}, reconnection: false, forceNew: true });
+      const socket: TestSocket = io(url, { transports: ['websocket'], parser: msgpackParser, auth: token ? { token } : {}, reconnection: false, forceNew: true });
       sockets.push(socket);
       await new Promise<void>((resolve, reject) => {
         socket.once('connect', () => resolve());
@@ -60,8 +54,27 @@ export async function startTestServer(kind: DatabaseKind, env: Record<string, st
       });
       return socket;
     },
-    async close() {
+    close() {
       for (const socket of sockets) socket.disconnect();
+    },
+  };
+}
+
+/** Starts the real server on a free port over a fresh database of `kind`. */
+export async function startTestServer(kind: DatabaseKind, env: Record<string, string> = {}, overrides: ServerOverrides = {}): Promise<TestServer> {
+  const db = await kind.open();
+  const config: Config = { ...loadConfig({ NODE_ENV: 'test', ...env }), port: 0, host: '127.0.0.1', seedDemo: false };
+  const server = await startServer(config, { db, logger: silentLogger, ...overrides });
+  const clients = serverClients(server.url);
+  return {
+    server,
+    url: server.url,
+    adminToken: config.adminToken,
+    request: clients.request,
+    session: clients.session,
+    socket: clients.socket,
+    async close() {
+      clients.close();
       await server.close();
       await db.close();
     },

@@ -6,13 +6,11 @@
  * worker that placed it and enforced by the clock of whichever worker owns the show then, so a hold
  * may end up to the most-ahead skew early and up to the most-behind skew late — never more.
  */
-import { io } from 'socket.io-client';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../src/config.js';
 import { connectPostgres } from '../../../src/persistence/database.js';
 import { ShowDefinitionStore } from '../../../src/persistence/show-definitions.js';
-import * as msgpackParser from '../../../src/protocol/msgpack-parser.js';
-import type { TestServer, TestSocket } from '../../support/server.js';
+import { serverClients } from '../../support/server.js';
 import { startClusterProcess, type ClusterProcess } from '../../cluster/support/cluster-process.js';
 import { contendedShow, runContendedClaims } from '../claims/contended-run.js';
 import { checkHistory } from '../linearizability/checker.js';
@@ -42,43 +40,6 @@ describe('CLOCK_SKEW_MS and CLOCK_SKEW_MS_BY_WORKER', () => {
   });
 });
 
-/** request/session/socket of the contended run, against the cluster's one port (WebSocket only). */
-function clusterClients(url: string): Pick<TestServer, 'request' | 'session' | 'socket'> & { close(): void } {
-  const sockets: TestSocket[] = [];
-  const request: TestServer['request'] = async (method, path, options = {}) => {
-    const headers: Record<string, string> = { ...options.headers };
-    if (options.token) headers['authorization'] = `Bearer ${options.token}`;
-    const body = options.body !== undefined ? JSON.stringify(options.body) : options.rawBody;
-    if (options.body !== undefined) headers['content-type'] ??= 'application/json';
-    const response = await fetch(`${url}${path}`, { method, headers, ...(body !== undefined ? { body } : {}) });
-    const text = await response.text();
-    let parsed: unknown = text;
-    try {
-      parsed = JSON.parse(text);
-    } catch {
-      // not JSON: keep the text
-    }
-    return { status: response.status, headers: response.headers, body: parsed, text };
-  };
-  return {
-    request,
-    async session(userId) {
-      return ((await request('POST', '/v1/sessions', { body: { user_id: userId } })).body as { token: string }).token;
-    },
-    async socket(token) {
-      const socket: TestSocket = io(url, { transports: ['websocket'], parser: msgpackParser, auth: token ? { token } : {}, reconnection: false, forceNew: true });
-      sockets.push(socket);
-      await new Promise<void>((resolve, reject) => {
-        socket.once('connect', () => resolve());
-        socket.once('connect_error', (error) => reject(error));
-      });
-      return socket;
-    },
-    close() {
-      for (const socket of sockets) socket.disconnect();
-    },
-  };
-}
 
 interface ExpiryFigures {
   /** Per ownership term (epoch): median of expiresAtMs − commit time − TTL over its hold_placed events: the owner's skew. */
@@ -168,7 +129,7 @@ describe.skipIf(!databaseUrl)('clocks skewed between workers (−2 s, 0, +1.5 s,
         await sleep(1_200);
       }
     })();
-    const clients = clusterClients(running.url);
+    const clients = serverClients(running.url);
     let contest: Awaited<ReturnType<typeof runContendedClaims>>;
     try {
       contest = await runContendedClaims(clients, contendedShow(contestShowId, seats, showTtlMs), {

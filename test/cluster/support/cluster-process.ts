@@ -110,3 +110,31 @@ export async function startClusterProcess(options: ClusterProcessOptions): Promi
   await handle.waitForWorkers(options.workers);
   return handle;
 }
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** The show the scenario created (the only one of the fresh database); fails if the load fails first. */
+export async function scenarioShow(cluster: Pick<ClusterProcess, 'view'>, load: Promise<unknown>): Promise<string> {
+  let failed: unknown = null;
+  load.catch((error: unknown) => (failed = error));
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (failed !== null) throw failed;
+    const owners = (await cluster.view().catch(() => null))?.owners;
+    const showIds = Object.keys(owners ?? {});
+    if (showIds.length > 0) return showIds[0]!;
+    if (Date.now() > deadline) throw new Error('the scenario created no show within 60 s');
+    await sleep(100);
+  }
+}
+
+/** Milliseconds from `sinceMs` until the show's availability is answered 200 (through its owner), or null past `limitMs`. */
+export async function servedAgainAfterMs(url: string, showId: string, sinceMs: number, limitMs: number): Promise<number | null> {
+  while (Date.now() - sinceMs < limitMs) {
+    const read = await fetch(`${url}/v1/shows/${showId}/availability`, { signal: AbortSignal.timeout(2_000) }).catch(() => null);
+    await read?.arrayBuffer().catch(() => undefined);
+    if (read?.status === 200) return Date.now() - sinceMs;
+    await sleep(25);
+  }
+  return null;
+}

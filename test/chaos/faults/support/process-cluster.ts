@@ -6,6 +6,8 @@ import { loadOptions, runScenario, type LoadOptions, type LoadReport } from '../
 import { adminToken } from '../../../../load/server/server-process.js';
 import type { ClusterProcess } from '../../../cluster/support/cluster-process.js';
 
+export { scenarioShow, servedAgainAfterMs } from '../../../cluster/support/cluster-process.js';
+
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Fault tests need PostgreSQL: they skip without it, except under CI=true where skipping fails. */
@@ -22,32 +24,6 @@ export function onsaleLoad(target: { url: string; databaseUrl: string }, overrid
     progress: process.env['CHAOS_PROGRESS'] === '1', resultName: 'chaos-process-faults',
     ...overrides,
   }), { onProgress: (line) => process.env['CHAOS_PROGRESS'] === '1' && console.error(line) });
-}
-
-/** The show the scenario created (the only one of the fresh database); fails if the load fails first. */
-export async function scenarioShow(cluster: Pick<ClusterProcess, 'view'>, load: Promise<unknown>): Promise<string> {
-  let failed: unknown = null;
-  load.catch((error: unknown) => (failed = error));
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    if (failed !== null) throw failed;
-    const owners = (await cluster.view().catch(() => null))?.owners;
-    const showIds = Object.keys(owners ?? {});
-    if (showIds.length > 0) return showIds[0]!;
-    if (Date.now() > deadline) throw new Error('the scenario created no show within 60 s');
-    await sleep(100);
-  }
-}
-
-/** Milliseconds from `sinceMs` until the show's availability is answered 200 (through its owner), or null past `limitMs`. */
-export async function servedAgainAfterMs(url: string, showId: string, sinceMs: number, limitMs: number): Promise<number | null> {
-  while (Date.now() - sinceMs < limitMs) {
-    const read = await fetch(`${url}/v1/shows/${showId}/availability`, { signal: AbortSignal.timeout(2_000) }).catch(() => null);
-    await read?.arrayBuffer().catch(() => undefined);
-    if (read?.status === 200) return Date.now() - sinceMs;
-    await sleep(25);
-  }
-  return null;
 }
 
 /** kill -9 of the primary and every worker, at once: the primary is frozen first so it cannot fork replacements. */
