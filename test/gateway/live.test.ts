@@ -130,6 +130,31 @@ for (const kind of databaseKinds) {
       staying.disconnect();
     });
 
+    it('sends every diff, once and in order, to long-polling watchers, to ones that upgrade to WebSocket, and to WebSocket ones', async () => {
+      const pollingOnly = await t.socket(undefined, { transports: ['polling'] });
+      const upgrading = await t.socket(undefined, { transports: ['polling', 'websocket'] });
+      const websocket = await t.socket();
+      const watchers = [pollingOnly, upgrading, websocket];
+      const starts = await Promise.all(watchers.map((watcher) => watch(watcher, showId)));
+      const received = watchers.map((watcher) => recordDiffs(watcher));
+      const a = await hold([seat(1, 4)]);
+      await eventually(() => (upgrading.io.engine.transport.name as string) === 'websocket', 3_000, 'the upgrade to WebSocket');
+      const b = await hold([seat(2, 5)]);
+      await release(a.hold_id);
+      await release(b.hold_id);
+      const last = await hold([seat(1, 8)]);
+      await eventually(() => received.every((diffs) => diffs.some((diff) => diff.to_version >= last.version)), 5_000, 'the last diff at every watcher');
+      expect(pollingOnly.io.engine.transport.name).toBe('polling');
+      received.forEach((diffs, index) => {
+        expectChained(diffs, starts[index]!.version);
+        const seen = diffs.flatMap((diff) => diff.seats);
+        expect(seen).toContainEqual([seatIndex(1, 4), 0]);
+        expect(seen).toContainEqual([seatIndex(1, 8), 1]);
+      });
+      for (const watcher of watchers) watcher.disconnect();
+      await release(last.hold_id);
+    });
+
     it('keeps a connection usable after a refused show:watch', async () => {
       const watcher = await t.socket();
       const missing = await emitAck(watcher, 'show:watch', { show_id: 'shw-does-not-exist' });

@@ -14,7 +14,8 @@ export interface TestServer {
   adminToken: string;
   request(method: string, path: string, options?: { token?: string; body?: unknown; rawBody?: string; headers?: Record<string, string> }): Promise<{ status: number; headers: Headers; body: unknown; text: string }>;
   session(userId: string): Promise<string>;
-  socket(token?: string): Promise<TestSocket>;
+  /** WebSocket only unless `transports` says otherwise (['polling'] keeps a long-polling connection). */
+  socket(token?: string, options?: { transports?: ('websocket' | 'polling')[] }): Promise<TestSocket>;
   close(): Promise<void>;
 }
 
@@ -45,8 +46,8 @@ export function serverClients(url: string): Pick<TestServer, 'request' | 'sessio
       const response = await request('POST', '/v1/sessions', { body: { user_id: userId } });
       return (response.body as { token: string }).token;
     },
-    async socket(token) {
-      const socket: TestSocket = io(url, { transports: ['websocket'], parser: msgpackParser, auth: token ? { token } : {}, reconnection: false, forceNew: true });
+    async socket(token, options = {}) {
+      const socket: TestSocket = io(url, { transports: options.transports ?? ['websocket'], parser: msgpackParser, auth: token ? { token } : {}, reconnection: false, forceNew: true });
       sockets.push(socket);
       await new Promise<void>((resolve, reject) => {
         socket.once('connect', () => resolve());

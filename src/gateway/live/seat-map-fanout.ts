@@ -16,16 +16,21 @@ interface WatchedShow {
   unsubscribe: (() => void) | null;
   subscribing: Promise<void> | null;
   pending: PendingDiff | null;
+  /** performance.now() of the last broadcast; -Infinity before the first. */
+  lastFlushMs: number;
+  /** Set while a merged diff waits for the end of the current tick. */
+  timer: NodeJS.Timeout | null;
 }
 
 /**
  * One subscription per watched show per process, whatever the number of watchers. Committed
- * diffs are merged per show and sent once per tick, so a burst of 1,000 commits costs each
- * watcher one message; each seat's latest status wins, versions stay contiguous.
+ * diffs are merged per show and sent at most once per tick, so a burst of 1,000 commits costs
+ * each watcher one message; each seat's latest status wins, versions stay contiguous. A commit
+ * that arrives when the show's last broadcast is a tick old or more goes out at once (a
+ * throttle, not a delay): coalescing bounds the rate without adding the tick to every change.
  */
 export class SeatMapFanout {
   private readonly shows = new Map<string, WatchedShow>();
-  private timer: NodeJS.Timeout | null = null;
   diffsEmitted = 0;
 
   constructor(
@@ -39,7 +44,7 @@ export class SeatMapFanout {
   async addWatcher(showId: string): Promise<void> {
     let show = this.shows.get(showId);
     if (show === undefined) {
-      show = { watchers: 0, unsubscribe: null, subscribing: null, pending: null };
+      show = { watchers: 0, unsubscribe: null, subscribing: null, pending: null, lastFlushMs: Number.NEGATIVE_INFINITY, timer: null };
       this.shows.set(showId, show);
     }
     show.watchers += 1;
@@ -77,8 +82,10 @@ export class SeatMapFanout {
   }
 
   close(): void {
-    if (this.timer) clearTimeout(this.timer);
-    for (const show of this.shows.values()) show.unsubscribe?.();
+    for (const show of this.shows.values()) {
+      if (show.timer !== null) clearTimeout(show.timer);
+      show.unsubscribe?.();
+    }
     this.shows.clear();
   }
 
@@ -96,19 +103,26 @@ export class SeatMapFanout {
     for (const [pool, available] of diff.pools) pending.pools.set(pool, available);
     pending.toVersion = diff.toVersion;
     show.pending = pending;
-    if (this.tickMs === 0) this.flushShow(showId, show);
-    else this.timer ??= setTimeout(() => this.flushAll(), this.tickMs);
-  }
-
-  private flushAll(): void {
-    this.timer = null;
-    for (const [showId, show] of this.shows) this.flushShow(showId, show);
+    if (show.timer !== null) return; // goes out at the end of this tick
+    const waitMs = show.lastFlushMs + this.tickMs - performance.now();
+    if (waitMs <= 0) this.flushShow(showId, show);
+    else {
+      show.timer = setTimeout(() => {
+        show.timer = null;
+        this.flushShow(showId, show);
+      }, waitMs);
+    }
   }
 
   private flushShow(showId: string, show: WatchedShow): void {
+    if (show.timer !== null) {
+      clearTimeout(show.timer);
+      show.timer = null;
+    }
     const pending = show.pending;
     if (pending === null) return;
     show.pending = null;
+    show.lastFlushMs = performance.now();
     this.diffsEmitted += 1;
     this.emit({ show_id: showId, from_version: pending.fromVersion, to_version: pending.toVersion, committed_at_ms: pending.committedAtMs, seats: [...pending.seats], pools: [...pending.pools] });
   }

@@ -12,6 +12,7 @@ import type { Logger } from '../../shared/logger.js';
 import type { Caller, Sessions } from '../auth/sessions.js';
 import type { HoldController } from '../controllers/hold-controller.js';
 import { SeatMapFanout } from '../live/seat-map-fanout.js';
+import { RoomPublisher } from './room-publisher.js';
 import { QueueFanout } from '../live/queue-fanout.js';
 import type { WaitingRoomService } from '../../admission/waiting-room.js';
 import { renderQueueStatus } from '../routes/queue-routes.js';
@@ -77,6 +78,7 @@ export class SocketGateway {
   readonly fanout: SeatMapFanout;
   readonly queueFanout: QueueFanout;
   readonly notices: ShowNotices;
+  private readonly rooms: RoomPublisher;
 
   constructor(private readonly options: SocketGatewayOptions) {
     this.io = new Server({
@@ -96,12 +98,13 @@ export class SocketGateway {
       (userId, offer) => this.io.to(userRoom(userId)).emit('waitlist:offer', offer),
       (showId, status) => this.io.to([showRoom(showId), queueRoom(showId)]).emit('show:status', status),
     );
+    this.rooms = new RoomPublisher(options.app, this.io as unknown as Server);
     this.fanout = new SeatMapFanout(
       options.router,
       (message) => {
         options.metrics.diffsEmitted.inc();
         // Every worker runs its own fan-out from the show's diff topic: local sockets only.
-        this.io.local.to(showRoom(message.show_id)).emit('seatmap:diff', message);
+        this.rooms.publish(showRoom(message.show_id), 'seatmap:diff', message);
       },
       options.diffTickMs,
       options.logger,
@@ -133,7 +136,10 @@ export class SocketGateway {
     metrics.socketConnections.inc();
     socket.on('disconnect', () => {
       metrics.socketConnections.dec();
-      for (const showId of socket.data.watching) this.fanout.removeWatcher(showId);
+      for (const showId of socket.data.watching) {
+        this.rooms.left(showRoom(showId), socket);
+        this.fanout.removeWatcher(showId);
+      }
       socket.data.watching.clear();
       this.queueFanout.removeSocket(socket.id);
     });
@@ -147,6 +153,7 @@ export class SocketGateway {
     this.handle(socket, 'show:unwatch', async (payload) => {
       const { show_id: showId } = parseInput(WatchPayload, payload, 'show:unwatch payload');
       if (socket.data.watching.delete(showId)) {
+        this.rooms.left(showRoom(showId), socket);
         await socket.leave(showRoom(showId));
         this.fanout.removeWatcher(showId);
       }
@@ -191,6 +198,7 @@ export class SocketGateway {
     }
     if (!socket.connected) return Promise.reject(new Error('disconnected'));
     void socket.join(showRoom(showId));
+    this.rooms.joined(showRoom(showId), socket);
     return {
       show_id: showId,
       version: snapshot.version,
