@@ -2,7 +2,7 @@
  * Watcher process of the fanout bench (forked by bench/fanout.ts, one or more per run):
  *   node --import tsx bench/fanout-client.ts '<json params>'
  * Opens `watchers` socket.io connections (websocket transport, msgpack or socket.io's JSON
- * parser), each `show:watch`es one show and keeps its own copy of the seat map: the snapshot plus
+ * parser; socket.io-client or the lean client of bench/support/lean-socket.ts), each `show:watch`es one show and keeps its own copy of the seat map: the snapshot plus
  * every `seatmap:diff` applied in order. Per diff it checks version continuity (from_version ==
  * last to_version; for the first, from_version <= snapshot version) and records the delivery
  * delay, receipt time minus committed_at_ms (same machine, same clock), in an HDR histogram.
@@ -14,16 +14,20 @@ import { build, encodeIntoCompressedBase64 } from 'hdr-histogram-js';
 import { io, type Socket } from 'socket.io-client';
 import * as msgpackParser from '../src/protocol/msgpack-parser.js';
 import type { Ack, ClientToServerEvents, SeatMapDiffMessage, SeatMapSnapshotMessage, ServerToClientEvents } from '../src/protocol/socket-events.js';
+import { LeanSocket } from './support/lean-socket.js';
 import { WindowProfiler } from './support/profiler.js';
 import { LatencyHistogram, round, type LatencySummary } from './support/report.js';
 
 export type Parser = 'msgpack' | 'json';
+/** socketio: socket.io-client, as the SDK and a fan's browser run it; lean: the same protocol with a bare ws (bench/support/lean-socket.ts). */
+export type WatcherClient = 'lean' | 'socketio';
 
 export interface FanoutClientParams {
   index: number;
   showId: string;
   watchers: number;
   parser: Parser;
+  client: WatcherClient;
   /** Connections being opened (handshake + show:watch) at once. */
   connectConcurrency: number;
   /** After `finish`, how long watchers get to reach the fresh snapshot's version. */
@@ -86,7 +90,7 @@ export type ParentToClient = { type: 'connect'; url: string } | { type: 'load-st
 
 type WatchSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 
-/** One watcher's socket.io connection (socket.io-client, as a fan's browser runs it), connected when returned. */
+/** One watcher's socket.io connection, connected when returned. */
 interface WatchConnection {
   watch(showId: string): Promise<Ack<SeatMapSnapshotMessage>>;
   close(): void;
@@ -159,6 +163,22 @@ function encodingOf(value: unknown): string {
   return typeof value;
 }
 
+async function openLean(url: string, parser: Parser, events: ConnectionEvents): Promise<WatchConnection> {
+  const socket = await LeanSocket.connect({
+    url,
+    parser,
+    connectTimeoutMs: 30_000,
+    onEvent: (name, args) => {
+      if (name === 'seatmap:diff') events.onDiff(args[0] as SeatMapDiffMessage);
+    },
+    onClose: () => events.onClose(),
+  });
+  return {
+    watch: async (showId) => (await socket.emitWithAck('show:watch', { show_id: showId }, 30_000)) as Ack<SeatMapSnapshotMessage>,
+    close: () => socket.close(),
+  };
+}
+
 class WatcherFleet {
   private readonly watchers: Watcher[] = [];
   private readonly delays = build({ numberOfSignificantValueDigits: 3 });
@@ -174,7 +194,7 @@ class WatcherFleet {
   constructor(private readonly params: FanoutClientParams) {}
 
   private open(events: ConnectionEvents): Promise<WatchConnection> {
-    return openSocketIo(this.url, this.params.parser, events);
+    return this.params.client === 'lean' ? openLean(this.url, this.params.parser, events) : openSocketIo(this.url, this.params.parser, events);
   }
 
   /** Opens one watcher: connect, listen for diffs, then show:watch. */

@@ -21,10 +21,11 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { build, decodeFromCompressedBase64, type Histogram } from 'hdr-histogram-js';
+import { keepAliveFetch } from '../load/client/keep-alive-fetch.js';
 import { seatIdOf } from '../src/actors/show-definition.js';
 import { connectPostgres } from '../src/persistence/database.js';
 import { buildStadiumDefinition } from '../src/seed/stadium.js';
-import type { ClientResult, ClientToParent, ConnectReport, FanoutClientParams, ParentToClient, Parser, VersionReceipt } from './fanout-client.js';
+import type { ClientResult, ClientToParent, ConnectReport, FanoutClientParams, ParentToClient, Parser, VersionReceipt, WatcherClient } from './fanout-client.js';
 import { cpuSample, cpuSince, LatencyHistogram, machineInfo, progress, resultsDir, round, ticker, writeResult, type LatencySummary } from './support/report.js';
 import type { FanoutServerParams, ParentToServer, ServerStats, ServerToParent } from './support/fanout-server.js';
 import { mulberry32 } from './support/show-history.js';
@@ -33,11 +34,16 @@ import { summarizeProfile, type ProfileSummary } from './support/profile-summary
 
 const here = dirname(fileURLToPath(import.meta.url));
 const parsers: readonly Parser[] = ['msgpack', 'json'];
+const watcherClients: readonly WatcherClient[] = ['lean', 'socketio'];
 const holdsPerUser = 20; // limits.activeHoldsPerUserMax: the show's policy is set to it
 
 const help = `npm run bench -- fanout [flags]
   --watchers <list>        watcher counts, one run each (default 1000,5000; --quick 200)
   --parsers <list>         msgpack,json (default both)
+  --clients <list>         lean,socketio: how watchers connect (default both). socketio is socket.io-client,
+                           as the SDK runs it; lean speaks the same protocol over a bare ws with the same
+                           parsers, about 3x cheaper per message, so the watchers' own decoding takes less
+                           of the 2 cores the server needs. The headline is the lean run.
   --rate <holds/s>         driver hold rate (default 300; --quick 200)
   --duration <s>           seconds of holds per run (default 15; --quick 3)
   --tick <ms>              DIFF_TICK_MS of the server (default 50)
@@ -56,6 +62,7 @@ interface Options {
   connectionString: string | null;
   watchers: number[];
   parsers: Parser[];
+  clients: WatcherClient[];
   rate: number;
   durationS: number;
   tickMs: number;
@@ -74,6 +81,7 @@ function parseOptions(argv: string[]): Options | null {
     options: {
       watchers: { type: 'string' },
       parsers: { type: 'string' },
+      clients: { type: 'string' },
       rate: { type: 'string' },
       duration: { type: 'string' },
       tick: { type: 'string' },
@@ -102,10 +110,13 @@ function parseOptions(argv: string[]): Options | null {
   const watchers = (values.watchers ?? (quick ? '200' : '1000,5000')).split(',').map((part) => Math.round(number('watchers', part.trim(), 0)));
   const parserList = (values.parsers ?? parsers.join(',')).split(',').map((part) => part.trim());
   for (const parser of parserList) if (!(parsers as readonly string[]).includes(parser)) throw new Error(`unknown parser "${parser}" (msgpack, json)`);
+  const clientList = (values.clients ?? watcherClients.join(',')).split(',').map((part) => part.trim());
+  for (const client of clientList) if (!(watcherClients as readonly string[]).includes(client)) throw new Error(`unknown client "${client}" (lean, socketio)`);
   const options: Options = {
     connectionString: values.pglite ? null : (process.env['DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test'),
     watchers,
     parsers: parserList as Parser[],
+    clients: clientList as WatcherClient[],
     rate: number('rate', values.rate, quick ? 200 : 300),
     durationS: number('duration', values.duration, quick ? 3 : 15),
     tickMs: Math.round(number('tick', values.tick, 50, 0)),
@@ -263,15 +274,18 @@ async function driveHolds(options: Options, url: string, showId: string, tokens:
   let seatsHeld = 0;
   let lastVersion = 0;
   const pending = new Set<Promise<void>>();
+  // node:http over a bounded keep-alive pool: the global fetch costs the driver ~1 ms of CPU per
+  // hold, CPU the server and the watchers share on this machine.
+  const http = keepAliveFetch(64);
   const place = async (index: number, seatIds: string[]): Promise<void> => {
     const t0 = performance.now();
     try {
-      const response = await fetch(`${url}/v1/shows/${showId}/holds`, {
+      const response = await http.fetch(`${url}/v1/shows/${showId}/holds`, {
         method: 'POST',
         headers: { authorization: `Bearer ${tokens[index % tokens.length]!}`, 'content-type': 'application/json', 'idempotency-key': `fanout-${runTag}-${index}` },
         body: JSON.stringify({ seat_ids: seatIds }),
       });
-      const body = (await response.json()) as { version?: number; code?: string };
+      const body = JSON.parse(await response.text()) as { version?: number; code?: string };
       latency.recordMs(performance.now() - t0);
       if (response.status === 201) {
         ok += 1;
@@ -314,6 +328,7 @@ async function driveHolds(options: Options, url: string, showId: string, tokens:
   }
   await Promise.all(pending);
   stopTicker();
+  http.close();
   const wallS = (performance.now() - startedAt) / 1000;
   return {
     attempted: issued - skipped,
@@ -362,6 +377,7 @@ function cpuFigures(before: number | null, after: number | null, wallS: number):
 interface RunResult {
   watchers: number;
   parser: Parser;
+  client: WatcherClient;
   clientProcesses: number;
   connect: { wallMs: number; connected: number; failures: number; firstError: string | null; perSocket: LatencySummary[]; snapshotEncoding: string };
   holds: DriverResult;
@@ -416,8 +432,8 @@ async function withSchema<T>(options: Options, work: (postgres: FanoutServerPara
   }
 }
 
-async function runOne(options: Options, watchers: number, parser: Parser, runIndex: number): Promise<RunResult> {
-  const label = `[${watchers} × ${parser}]`;
+async function runOne(options: Options, watchers: number, parser: Parser, client: WatcherClient, runIndex: number): Promise<RunResult> {
+  const label = `[${watchers} × ${parser} × ${client}]`;
   const runTag = `${randomBytes(3).toString('hex')}${runIndex}`;
   const showId = `fanout-${runTag}`;
   const definition = buildStadiumDefinition({ showId });
@@ -436,7 +452,7 @@ async function runOne(options: Options, watchers: number, parser: Parser, runInd
     const processCount = Math.ceil(watchers / options.perProcess);
     const clients: ClientChild[] = Array.from({ length: processCount }, (_, index) => {
       const share = Math.floor(watchers / processCount) + (index < watchers % processCount ? 1 : 0);
-      const params: FanoutClientParams = { index, showId, watchers: share, parser, connectConcurrency: options.connectConcurrency, convergeTimeoutMs: 15_000 };
+      const params: FanoutClientParams = { index, showId, watchers: share, parser, client, connectConcurrency: options.connectConcurrency, convergeTimeoutMs: 15_000 };
       return new Child(`client-${index}`, forkTs(join(here, 'fanout-client.ts'), params, {}));
     });
     try {
@@ -463,8 +479,8 @@ async function runOne(options: Options, watchers: number, parser: Parser, runInd
 
       // Load window.
       const profileDir = join(resultsDir, 'fanout-prof');
-      const serverProfile = join(profileDir, `server-${watchers}-${parser}.cpuprofile`);
-      const clientProfile = join(profileDir, `client-${watchers}-${parser}.cpuprofile`);
+      const serverProfile = join(profileDir, `server-${watchers}-${parser}-${client}.cpuprofile`);
+      const clientProfile = join(profileDir, `client-${watchers}-${parser}-${client}.cpuprofile`);
       if (options.prof) {
         mkdirSync(profileDir, { recursive: true });
         server.send({ type: 'profile-start' });
@@ -542,6 +558,7 @@ async function runOne(options: Options, watchers: number, parser: Parser, runInd
       const run: RunResult = {
         watchers,
         parser,
+        client,
         clientProcesses: processCount,
         connect: {
           wallMs: connectWallMs,
@@ -655,32 +672,40 @@ export async function run(argv: string[]): Promise<void> {
   }
   const machine = machineInfo(postgresVersion);
   progress(
-    `fanout: watchers ${options.watchers.join(',')} × parsers ${options.parsers.join(',')}; ${options.rate} holds/s for ${options.durationS} s; DIFF_TICK_MS ${options.tickMs}; ` +
+    `fanout: watchers ${options.watchers.join(',')} × parsers ${options.parsers.join(',')} × clients ${options.clients.join(',')}; ${options.rate} holds/s for ${options.durationS} s; DIFF_TICK_MS ${options.tickMs}; ` +
       `${options.connectionString === null ? 'PGlite' : `PostgreSQL ${postgresVersion}`}; ulimit -n ${fileLimit.soft}; ${machine.cpus} cpus, load ${machine.loadAverage1m}`,
   );
   const runs: RunResult[] = [];
   let index = 0;
   for (const watchers of options.watchers) {
     for (const parser of options.parsers) {
-      runs.push(await runOne(options, watchers, parser, index));
-      index += 1;
+      for (const client of options.clients) {
+        runs.push(await runOne(options, watchers, parser, client, index));
+        index += 1;
+      }
     }
   }
   const targetMs = 250;
-  const headlineRun = runs.find((r) => r.watchers === largest && r.parser === 'msgpack') ?? runs.find((r) => r.watchers === largest)!;
+  const atLargest = runs.filter((r) => r.watchers === largest);
+  const headlineRun = atLargest.find((r) => r.parser === 'msgpack' && r.client === 'lean') ?? atLargest.find((r) => r.parser === 'msgpack') ?? atLargest[0]!;
+  const socketIoRun = atLargest.find((r) => r.parser === headlineRun.parser && r.client === 'socketio');
   const headline = {
     watchers: headlineRun.watchers,
     parser: headlineRun.parser,
+    client: headlineRun.client,
     p99DelayMs: headlineRun.delay.p99Ms,
     targetP99Ms: targetMs,
     serverPublishP99Ms: headlineRun.serverPublishDelay.p99Ms,
     badWatchers: headlineRun.integrity.badWatchers,
     machineCpuPressure: headlineRun.load.machineCpuPressure,
+    /** The same watchers through socket.io-client, whose own decoding competes with the server for the 2 cores. */
+    socketIoClientP99DelayMs: socketIoRun?.delay.p99Ms ?? null,
     pass: headlineRun.delay.p99Ms < targetMs && headlineRun.integrity.badWatchers === 0,
   };
   const table = runs.map((r) => ({
     watchers: r.watchers,
     parser: r.parser,
+    client: r.client,
     connectMs: r.connect.wallMs,
     holdsPerS: r.holds.holdsPerSecond,
     diffsPerS: r.diffs.deliveredPerSecond,
@@ -700,6 +725,7 @@ export async function run(argv: string[]): Promise<void> {
     config: {
       watchers: options.watchers,
       parsers: options.parsers,
+      clients: options.clients,
       rate: options.rate,
       durationS: options.durationS,
       diffTickMs: options.tickMs,

@@ -73,27 +73,23 @@ async function main(): Promise<void> {
 
   const profiler = new WindowProfiler();
 
-  // Server-side view of each broadcast, without touching src/: wrap io.to(room).emit.
+  // Server-side view of each broadcast, without touching src/: wrap the broadcast operator's emit
+  // (the gateway emits through io.local.to(room), a new operator each time, so patch the prototype).
   const publishDelay = build({ numberOfSignificantValueDigits: 3 });
   const publishCall = build({ numberOfSignificantValueDigits: 3 });
   const loopDelay = monitorEventLoopDelay({ resolution: 10 });
   loopDelay.enable();
   const io = server.sockets.io;
-  const originalTo = io.to.bind(io);
-  io.to = (room) => {
-    const operator = originalTo(room);
-    const emitter = operator as unknown as { emit: (event: string, ...args: unknown[]) => boolean };
-    const originalEmit = emitter.emit.bind(operator);
-    emitter.emit = (event, ...args) => {
-      if (event !== 'seatmap:diff') return originalEmit(event, ...args);
-      const startedAt = performance.now();
-      const committedAtMs = (args[0] as { committed_at_ms?: unknown } | undefined)?.committed_at_ms;
-      if (typeof committedAtMs === 'number') publishDelay.recordValue(Math.max(1, Math.round((performance.timeOrigin + startedAt - committedAtMs) * 1000)));
-      const result = originalEmit(event, ...args);
-      publishCall.recordValue(Math.max(1, Math.round((performance.now() - startedAt) * 1000)));
-      return result;
-    };
-    return operator;
+  const operatorPrototype = Object.getPrototypeOf(io.local) as { emit: (this: unknown, event: string, ...args: unknown[]) => boolean };
+  const originalEmit = operatorPrototype.emit;
+  operatorPrototype.emit = function (this: unknown, event: string, ...args: unknown[]): boolean {
+    if (event !== 'seatmap:diff') return originalEmit.call(this, event, ...args);
+    const startedAt = performance.now();
+    const committedAtMs = (args[0] as { committed_at_ms?: unknown } | undefined)?.committed_at_ms;
+    if (typeof committedAtMs === 'number') publishDelay.recordValue(Math.max(1, Math.round((performance.timeOrigin + startedAt - committedAtMs) * 1000)));
+    const result = originalEmit.call(this, event, ...args);
+    publishCall.recordValue(Math.max(1, Math.round((performance.now() - startedAt) * 1000)));
+    return result;
   };
   let closing = false;
   const close = async (): Promise<void> => {
