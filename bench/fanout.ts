@@ -742,7 +742,7 @@ export async function run(argv: string[]): Promise<void> {
     machine,
     definitions: {
       delay: 'per (watcher, diff): receipt time in the watcher process − committed_at_ms (the EARLIEST commit merged into that diff, so the tick wait of up to DIFF_TICK_MS is included)',
-      serverPublishDelay: 'per diff, measured in the server: when io.to(room).emit runs − committed_at_ms (tick wait + server event-loop lag)',
+      serverPublishDelay: 'per diff, measured in the server: when the room broadcast (RoomPublisher.publish) starts − committed_at_ms (tick wait + server event-loop lag)',
       broadcastSpread: 'per diff: last watcher receipt − first watcher receipt (time for one broadcast to reach the whole room, incl. client backlog)',
       deliveredPerSecond: 'diffs received, summed over watchers, from the first hold to the last receipt',
       badWatchers: 'watchers with a version gap, a final seat map different from a fresh snapshot, a dropped connection, or that never connected (must be 0)',

@@ -13,6 +13,7 @@ import { loadConfig } from '../../src/config.js';
 import { connectPostgres, openPglite, type SqlDatabase } from '../../src/persistence/database.js';
 import { ShowDefinitionStore } from '../../src/persistence/show-definitions.js';
 import { buildStadiumDefinition } from '../../src/seed/stadium.js';
+import { RoomPublisher } from '../../src/gateway/socket/room-publisher.js';
 import { startServer } from '../../src/server.js';
 import { createLogger } from '../../src/shared/logger.js';
 import { WindowProfiler } from './profiler.js';
@@ -73,23 +74,19 @@ async function main(): Promise<void> {
 
   const profiler = new WindowProfiler();
 
-  // Server-side view of each broadcast, without touching src/: wrap the broadcast operator's emit
-  // (the gateway emits through io.local.to(room), a new operator each time, so patch the prototype).
+  // Server-side view of each broadcast, without touching src/: wrap RoomPublisher.publish.
   const publishDelay = build({ numberOfSignificantValueDigits: 3 });
   const publishCall = build({ numberOfSignificantValueDigits: 3 });
   const loopDelay = monitorEventLoopDelay({ resolution: 10 });
   loopDelay.enable();
-  const io = server.sockets.io;
-  const operatorPrototype = Object.getPrototypeOf(io.local) as { emit: (this: unknown, event: string, ...args: unknown[]) => boolean };
-  const originalEmit = operatorPrototype.emit;
-  operatorPrototype.emit = function (this: unknown, event: string, ...args: unknown[]): boolean {
-    if (event !== 'seatmap:diff') return originalEmit.call(this, event, ...args);
+  const originalPublish = RoomPublisher.prototype.publish;
+  RoomPublisher.prototype.publish = function (this: RoomPublisher, room: string, event: string, payload: unknown): void {
+    if (event !== 'seatmap:diff') return originalPublish.call(this, room, event, payload);
     const startedAt = performance.now();
-    const committedAtMs = (args[0] as { committed_at_ms?: unknown } | undefined)?.committed_at_ms;
+    const committedAtMs = (payload as { committed_at_ms?: unknown } | undefined)?.committed_at_ms;
     if (typeof committedAtMs === 'number') publishDelay.recordValue(Math.max(1, Math.round((performance.timeOrigin + startedAt - committedAtMs) * 1000)));
-    const result = originalEmit.call(this, event, ...args);
+    originalPublish.call(this, room, event, payload);
     publishCall.recordValue(Math.max(1, Math.round((performance.now() - startedAt) * 1000)));
-    return result;
   };
   let closing = false;
   const close = async (): Promise<void> => {
