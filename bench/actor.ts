@@ -558,7 +558,7 @@ async function runActor(options: Options, db: SqlDatabase, layout: SeatLayout): 
               `${records.rows[0]!.n} idempotency records, lease version ${lease.rows[0]!.version} vs ${lease.rows[0]!.events} events; clients saw ${result.successes} holds / ${result.seatsHeld} seats / ${result.answered} answered`,
           );
         }
-        await router.actorOf(result.showId).stop();
+        await router.release(result.showId); // stop it and let its state go: rounds must not pile up memory
       },
       () => `, last batch ${lastBatch} claims, ${batchSizes.count} batches`,
     );

@@ -23,6 +23,11 @@ export const limits = {
   mailboxDepthMax: 20_000,
   /** Commands decided and committed together in one transaction. */
   batchCommandsMax: 4_096,
+  /**
+   * Commands decided in one synchronous step. While a commit is in flight the actor decides the
+   * next commands in steps of this size, yielding between steps so commit replies are not delayed.
+   */
+  decideStepCommandsMax: 256,
   /** Recent idempotent replies kept in memory per show; older ones are read from Postgres. */
   idempotencyCacheEntriesMax: 32_768,
   /** Ended holds remembered so late calls get `hold_expired` instead of `hold_not_found`. */

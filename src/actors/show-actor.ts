@@ -1,6 +1,6 @@
 import type { Clock, Timers } from '../shared/clock.js';
 import type { Logger } from '../shared/logger.js';
-import { FencedError, IdempotencyConflictError, type ShowJournal } from '../persistence/journal.js';
+import { FencedError, IdempotencyConflictError, type JournalBatch, type ShowJournal } from '../persistence/journal.js';
 import { decideBatch, type CommandEnvelope, type DecidedBatch } from './decide-batch.js';
 import { holdView } from './decide.js';
 import { evolve } from './evolve.js';
@@ -15,7 +15,9 @@ import { decodeSnapshot, encodeSnapshot } from './snapshot-codec.js';
 
 export interface ShowActorLimits {
   mailboxDepthMax: number;
+  /** Commands per transaction, and at most this many decided commands wait behind the one in flight. */
   batchCommandsMax: number;
+  decideStepCommandsMax: number;
   snapshotEveryEvents: number;
   idempotencyCacheEntriesMax: number;
 }
@@ -59,15 +61,26 @@ interface PendingCommand {
   resolve: (reply: ShowReply) => void;
 }
 
+/** Commands decided together, waiting for (or in) their commit; answered only after it. */
+interface DecidedStep {
+  batch: PendingCommand[];
+  decided: DecidedBatch;
+  /** The committed diff as of this step, computed when it was decided (later steps change the state). */
+  diff: SeatMapDiff | null;
+}
+
 export type DiffListener = (diff: SeatMapDiff) => void;
 
 /**
- * The single writer of one show. Commands queue in a mailbox; whenever no commit is in
- * flight, the queued commands are decided together in one synchronous turn (check and claim
- * with no await between), their events and idempotency records are committed in ONE
- * transaction, and only then are replies sent and the committed diff published.
- * Any commit failure is crash-only: pending callers get a retryable error and the state is
- * rebuilt from the journal.
+ * The single writer of one show. Commands queue in a mailbox and are decided in steps, each in
+ * one synchronous turn (check and claim with no await between). Decided steps wait in a
+ * pipeline; whenever no commit is in flight, the waiting steps' events and idempotency records
+ * are committed in ONE transaction, and only then are their replies sent and their diffs
+ * published. The next steps are decided while a commit is in flight (against the state that
+ * includes the uncommitted steps), so deciding and committing overlap, but there is never more
+ * than one transaction in flight. Reads and snapshots wait for a point where every decided step
+ * is committed. Any commit failure is crash-only: every step decided after the last committed
+ * one is failed with a retryable error and the state is rebuilt from the journal.
  */
 export class ShowActor {
   readonly showId: string;
@@ -79,7 +92,13 @@ export class ShowActor {
   private cache: IdempotencyCache;
   private epoch = 0;
   private mailbox: PendingCommand[] = [];
-  private committing = false;
+  /** Decided steps not yet handed to a commit, in version order. */
+  private pipeline: DecidedStep[] = [];
+  private pipelineCommands = 0;
+  /** The steps of the transaction in flight, or null. */
+  private inFlight: DecidedStep[] | null = null;
+  /** An invariant broke while a commit was in flight: recover once it settles. */
+  private recoverAfterCommit: string | null = null;
   private activation: Promise<void> | null = null;
   private readonly committedReaders: (() => void)[] = [];
   private readonly listeners = new Set<DiffListener>();
@@ -95,6 +114,7 @@ export class ShowActor {
     this.limits = {
       mailboxDepthMax: limits.mailboxDepthMax,
       batchCommandsMax: limits.batchCommandsMax,
+      decideStepCommandsMax: limits.decideStepCommandsMax,
       snapshotEveryEvents: limits.snapshotEveryEvents,
       idempotencyCacheEntriesMax: limits.idempotencyCacheEntriesMax,
       ...options.limits,
@@ -116,6 +136,16 @@ export class ShowActor {
 
   get mailboxDepth(): number {
     return this.mailbox.length;
+  }
+
+  /** Every decided command is committed (or failed): the state is the committed one. */
+  private get settled(): boolean {
+    return this.inFlight === null && this.pipeline.length === 0;
+  }
+
+  /** Decided commands wait for their commit (or one is in flight): a committed read would wait now. */
+  get hasUncommittedDecisions(): boolean {
+    return !this.settled;
   }
 
   /** True while some hold still waits for its expiry; such a show must stay active so the hold ends on time. */
@@ -217,13 +247,16 @@ export class ShowActor {
       this.mailbox.push({ envelope, resolve });
       if (this.phase === 'idle') {
         this.activate().catch(() => undefined);
-      } else {
+      } else if (this.settled) {
         this.drain();
+      } else {
+        // A commit is in flight: decide the commands that arrive meanwhile together, in a later turn.
+        this.drainSoon();
       }
     });
   }
 
-  /** Runs `read` against committed state only (never against a batch whose commit is in flight). */
+  /** Runs `read` against committed state only (never against a decided step whose commit is pending or in flight). */
   readCommitted<T>(read: (state: ShowState) => T): Promise<T> {
     return new Promise<T>((resolve, reject_) => {
       const run = (): void => {
@@ -238,7 +271,7 @@ export class ShowActor {
           reject_(error);
         }
       };
-      if (this.phase === 'running' && !this.committing) run();
+      if (this.phase === 'running' && this.settled) run();
       else {
         this.committedReaders.push(run);
         if (this.phase === 'idle') this.activate().catch(() => undefined);
@@ -263,13 +296,13 @@ export class ShowActor {
     return () => this.listeners.delete(listener);
   }
 
-  /** Stops taking commands, lets the in-flight commit finish, answers the rest `not_owner`, releases the lease. */
+  /** Stops taking commands, lets the decided steps commit, answers the rest `not_owner`, releases the lease. */
   async stop(): Promise<void> {
     if (this.phase === 'stopped' || this.phase === 'fenced') return;
     const wasRunning = this.phase === 'running';
     this.phase = 'stopped';
     this.clearExpiryTimer();
-    while (this.committing) await new Promise<void>((resolve) => this.committedReaders.push(resolve));
+    while (!this.settled) await new Promise<void>((resolve) => this.committedReaders.push(resolve));
     while (this.activation !== null) await this.activation.catch(() => undefined);
     this.failPending(this.mailbox.splice(0), 'not_owner', `show ${this.showId} moved or stopped; retry`);
     if (wasRunning) await this.options.journal.releaseLease(this.showId, this.epoch).catch(() => undefined);
@@ -291,9 +324,10 @@ export class ShowActor {
   private drainScheduled = false;
 
   /**
-   * After a commit, wait one turn of the event loop before forming the next batch, so callers
-   * that answer a reply with a new command (a crowd retrying) join that batch instead of
-   * forming a batch of one ahead of it.
+   * Decides in a later turn of the event loop: after a commit, so callers that answer a reply
+   * with a new command (a crowd retrying) join one step instead of forming steps of one; while
+   * a commit is in flight, so commands arriving in one turn are decided together and commit
+   * replies are handled between steps.
    */
   private drainSoon(): void {
     const defer = this.options.timers.defer;
@@ -306,61 +340,114 @@ export class ShowActor {
     });
   }
 
+  /** A read or a snapshot waits for a committed state: decide nothing more until the pipeline is empty. */
+  private get quiescing(): boolean {
+    return this.committedReaders.length > 0 || this.snapshotDue;
+  }
+
   private drain(): void {
     if (this.drainScheduled) return;
-    while (this.phase === 'running' && !this.committing && this.mailbox.length > 0) {
-      const batch = this.mailbox.splice(0, this.limits.batchCommandsMax);
+    const stepMax = Math.max(1, Math.min(this.limits.decideStepCommandsMax, this.limits.batchCommandsMax));
+    let steps = 0;
+    while (this.phase === 'running' && this.mailbox.length > 0) {
+      if (!this.settled && (this.quiescing || this.pipelineCommands >= this.limits.batchCommandsMax)) {
+        break; // resumes when the commit in flight settles (afterCommit)
+      }
+      if (steps > 0 && !this.settled && this.options.timers.defer !== undefined) {
+        // Let the commit's I/O run between steps; the next step is decided in a later turn.
+        this.drainSoon();
+        break;
+      }
+      const batch = this.mailbox.splice(0, Math.min(stepMax, this.limits.batchCommandsMax - this.pipelineCommands));
       const state = this.state!;
       let decided: DecidedBatch;
       try {
         decided = decideBatch(state, this.cache, batch.map((pending) => pending.envelope), this.options.clock.nowMs());
       } catch (error) {
-        // An invariant broke while deciding: a bug. Nothing of this batch is committed; rebuild.
+        // An invariant broke while deciding: a bug. Nothing of this step nor of the steps waiting
+        // for their commit is committed; rebuild once the commit in flight (decided earlier) settles.
         this.options.logger.error({ err: error, showId: this.showId }, 'invariant violated while deciding; recovering from journal');
-        this.failPending(batch, 'internal_error', 'the show is recovering; retry');
-        this.recover('invariant');
+        this.failPending([...this.takePipeline().flatMap((step) => step.batch), ...batch], 'internal_error', 'the show is recovering; retry');
+        if (this.inFlight === null) this.recover('invariant');
+        else {
+          this.phase = 'recovering';
+          this.clearExpiryTimer();
+          this.recoverAfterCommit = 'invariant';
+        }
         return;
       }
-      if (decided.events.length === 0 && decided.idempotencyRecords.length === 0) {
+      steps += 1;
+      if (decided.events.length === 0 && decided.idempotencyRecords.length === 0 && this.settled) {
         this.answer(batch, decided);
         continue;
       }
-      this.commit(batch, decided);
+      this.pipeline.push({ batch, decided, diff: this.diffOf(decided) });
+      this.pipelineCommands += batch.length;
+      this.startCommit();
     }
-    if (!this.committing) this.scheduleExpiryTimer();
+    if (this.settled) this.scheduleExpiryTimer();
   }
 
-  private commit(batch: PendingCommand[], decided: DecidedBatch): void {
-    this.committing = true;
+  private takePipeline(): DecidedStep[] {
+    this.pipelineCommands = 0;
+    return this.pipeline.splice(0);
+  }
+
+  /**
+   * Commits the waiting steps in ONE transaction, unless one is in flight. Steps that write
+   * nothing are answered as soon as every step before them is committed. A step that voids a
+   * sale starts a new transaction after one that sells (the sale rows are applied unsold first).
+   */
+  private startCommit(): void {
+    if (this.inFlight !== null) return;
+    while (this.pipeline.length > 0 && isEmptyStep(this.pipeline[0]!)) {
+      const step = this.pipeline.shift()!;
+      this.pipelineCommands -= step.batch.length;
+      this.answer(step.batch, step.decided);
+    }
+    if (this.pipeline.length === 0) return;
+    const steps: DecidedStep[] = [];
+    let commands = 0;
+    let sells = false;
+    for (const step of this.pipeline) {
+      const { effects } = step.decided;
+      if (steps.length > 0 && (commands + step.batch.length > this.limits.batchCommandsMax || (sells && effects.seatsUnsold.length > 0))) break;
+      steps.push(step);
+      commands += step.batch.length;
+      sells ||= effects.seatsSold.length > 0;
+    }
+    this.pipeline.splice(0, steps.length);
+    this.pipelineCommands -= commands;
+    this.inFlight = steps;
     const startedMs = Date.now();
-    const { effects } = decided;
+    const events = steps.length === 1 ? steps[0]!.decided.events : steps.flatMap((step) => step.decided.events);
     this.options.journal
-      .append({
-        showId: this.showId,
-        epoch: this.epoch,
-        fromVersion: decided.fromVersion,
-        toVersion: decided.toVersion,
-        events: decided.events,
-        idempotencyRecords: decided.idempotencyRecords,
-        seatsSold: effects.seatsSold,
-        seatsUnsold: effects.seatsUnsold,
-        poolSoldDeltas: effects.poolSoldDeltas,
-        outbox: effects.outbox,
-        attachedWrites: decided.attachedWrites,
-      })
+      .append(journalBatchOf(this.showId, this.epoch, steps.map((step) => step.decided)))
       .then(
         () => {
-          this.committing = false;
-          this.options.observer?.batchCommitted?.(this.showId, batch.length, decided.events.length, Date.now() - startedMs);
-          this.answer(batch, decided);
-          this.publish(decided);
-          this.maybeSnapshot();
-          this.scheduleExpiryTimer();
-          this.runCommittedReaders();
-          this.drainSoon();
+          this.inFlight = null;
+          this.options.observer?.batchCommitted?.(this.showId, commands, events.length, Date.now() - startedMs);
+          for (const step of steps) this.answer(step.batch, step.decided);
+          this.publish(mergeDiffs(steps.map((step) => step.diff)));
+          this.afterCommit();
         },
-        (error: unknown) => this.commitFailed(batch, error),
+        (error: unknown) => this.commitFailed(steps, error),
       );
+  }
+
+  private afterCommit(): void {
+    if (this.recoverAfterCommit !== null) {
+      const reason = this.recoverAfterCommit;
+      this.recoverAfterCommit = null;
+      if (this.phase === 'recovering') this.recover(reason);
+      else this.runCommittedReaders(); // stopped meanwhile
+      return;
+    }
+    this.startCommit(); // the steps decided meanwhile, also while stopping
+    if (this.settled && this.phase === 'running') this.maybeSnapshot();
+    this.scheduleExpiryTimer();
+    this.runCommittedReaders();
+    this.drainSoon();
   }
 
   private answer(batch: PendingCommand[], decided: DecidedBatch): void {
@@ -371,9 +458,16 @@ export class ShowActor {
     });
   }
 
-  private publish(decided: DecidedBatch): void {
-    if (decided.events.length === 0 || (this.listeners.size === 0 && this.options.onCommitted === undefined)) return;
-    const diff: SeatMapDiff = diffOf(this.state!, decided.fromVersion, this.options.clock.nowMs(), decided.effects.touchedSeats, decided.effects.touchedPools, decided.effects.offers.map((offer) => offer.holdId));
+  /** The diff of a step, from the state right after it (published only once it is committed). */
+  private diffOf(decided: DecidedBatch): SeatMapDiff | null {
+    if (decided.events.length === 0 || (this.listeners.size === 0 && this.options.onCommitted === undefined)) return null;
+    const { effects } = decided;
+    return diffOf(this.state!, decided.fromVersion, 0, effects.touchedSeats, effects.touchedPools, effects.offers.map((offer) => offer.holdId));
+  }
+
+  private publish(diff: SeatMapDiff | null): void {
+    if (diff === null) return;
+    diff.committedAtMs = this.options.clock.nowMs();
     for (const listener of this.options.onCommitted ? [...this.listeners, this.options.onCommitted] : this.listeners) {
       try {
         listener(diff);
@@ -383,8 +477,11 @@ export class ShowActor {
     }
   }
 
-  private commitFailed(batch: PendingCommand[], error: unknown): void {
-    this.committing = false;
+  private commitFailed(steps: DecidedStep[], error: unknown): void {
+    this.inFlight = null;
+    // Every step decided after the failed one was decided on top of it: none of them may be committed.
+    const batch = [...steps, ...this.takePipeline()].flatMap((step) => step.batch);
+    this.recoverAfterCommit = null;
     if (this.phase === 'stopped') {
       // stop() is waiting for this commit: never recover (that would take the lease back).
       this.failPending(batch, error instanceof FencedError ? 'not_owner' : 'commit_failed', 'the show stopped; retry');
@@ -403,7 +500,7 @@ export class ShowActor {
       return;
     }
     if (error instanceof IdempotencyConflictError) {
-      // Some keys were recorded before this activation: nothing was written. Decide the batch again
+      // Some keys were recorded before this activation: nothing was written. Decide the commands again
       // once the state is rebuilt and those records are loaded, so their callers get the stored replies.
       this.mailbox.unshift(...batch);
       this.recover('idempotency_conflict', error.scopedKeys);
@@ -438,14 +535,19 @@ export class ShowActor {
   }
 
   private runCommittedReaders(): void {
-    if (this.committing) return;
+    if (!this.settled) return;
     const readers = this.committedReaders.splice(0);
     for (const read of readers) read();
   }
 
+  private get snapshotDue(): boolean {
+    return this.state !== null && !this.snapshotWriting && this.state.version - this.lastSnapshotVersion >= this.limits.snapshotEveryEvents;
+  }
+
+  /** Writes a snapshot when one is due; only at a committed state (nothing decided waits for its commit). */
   private maybeSnapshot(): void {
+    if (!this.settled || !this.snapshotDue) return;
     const state = this.state!;
-    if (this.snapshotWriting || state.version - this.lastSnapshotVersion < this.limits.snapshotEveryEvents) return;
     this.snapshotWriting = true;
     const snapshot = { version: state.version, data: encodeSnapshot(state) };
     this.options.journal
@@ -487,3 +589,47 @@ export class ShowActor {
   }
 }
 
+
+function isEmptyStep(step: DecidedStep): boolean {
+  return step.decided.events.length === 0 && step.decided.idempotencyRecords.length === 0;
+}
+
+/** One transaction's worth of decided steps (consecutive versions) as one journal batch. */
+function journalBatchOf(showId: string, epoch: number, steps: DecidedBatch[]): JournalBatch {
+  const first = steps[0]!;
+  const last = steps[steps.length - 1]!;
+  const all = <T>(pick: (step: DecidedBatch) => T[]): T[] => (steps.length === 1 ? pick(first) : steps.flatMap(pick));
+  return {
+    showId,
+    epoch,
+    fromVersion: first.fromVersion,
+    toVersion: last.toVersion,
+    events: all((step) => step.events),
+    idempotencyRecords: all((step) => step.idempotencyRecords),
+    seatsSold: all((step) => step.effects.seatsSold),
+    seatsUnsold: all((step) => step.effects.seatsUnsold),
+    poolSoldDeltas: all((step) => step.effects.poolSoldDeltas),
+    outbox: all((step) => step.effects.outbox),
+    attachedWrites: all((step) => step.attachedWrites),
+  };
+}
+
+/** The diffs of the steps of one transaction as one diff from its first version to its last (later steps' values win). */
+function mergeDiffs(diffs: (SeatMapDiff | null)[]): SeatMapDiff | null {
+  const present = diffs.filter((diff): diff is SeatMapDiff => diff !== null);
+  if (present.length <= 1) return present[0] ?? null;
+  const seats = new Map<number, SeatMapDiff['seats'][number][1]>();
+  const pools = new Map<number, number>();
+  for (const diff of present) {
+    for (const [seat, status] of diff.seats) seats.set(seat, status);
+    for (const [pool, available] of diff.pools) pools.set(pool, available);
+  }
+  const last = present[present.length - 1]!;
+  return {
+    ...last,
+    fromVersion: present[0]!.fromVersion,
+    seats: [...seats].sort((a, b) => a[0] - b[0]),
+    pools: [...pools].sort((a, b) => a[0] - b[0]),
+    offers: present.flatMap((diff) => diff.offers),
+  };
+}

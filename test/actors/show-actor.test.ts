@@ -163,3 +163,122 @@ for (const kind of databaseKinds) {
     });
   });
 }
+
+/** A journal whose appends wait until the test opens the gate: a commit that is slow to land. */
+class GatedJournal extends PostgresJournal {
+  readonly appends: JournalBatch[] = [];
+  inFlight = 0;
+  maxInFlight = 0;
+  failNext = false;
+  private gate: (() => void)[] = [];
+  closed = false;
+
+  override async append(batch: JournalBatch): Promise<void> {
+    this.appends.push(batch);
+    this.inFlight += 1;
+    this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
+    try {
+      if (this.closed) await new Promise<void>((resolve) => this.gate.push(resolve));
+      if (this.failNext) {
+        this.failNext = false;
+        throw new Error('connection reset');
+      }
+      await super.append(batch);
+    } finally {
+      this.inFlight -= 1;
+    }
+  }
+
+  open(): void {
+    this.closed = false;
+    for (const resolve of this.gate.splice(0)) resolve();
+  }
+
+  async waitForAppends(count: number): Promise<void> {
+    while (this.appends.length < count) await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+describe.skipIf(!databaseKinds[0]!.available)('show actor pipeline (decides while a commit is in flight)', () => {
+  let db: SqlDatabase;
+  let definitions: ShowDefinitionStore;
+  const routers: LocalShowRouter[] = [];
+  const routerOn = (journal: ShowJournal): LocalShowRouter => {
+    const router = new LocalShowRouter({ ownerId: 'worker-1', journal, loadDefinition: (id) => definitions.load(id), clock: systemClock, timers: systemTimers, logger: silentLogger });
+    routers.push(router);
+    return router;
+  };
+  const newShow = async (showId: string): Promise<void> => {
+    await definitions.save(buildStadiumDefinition({ showId, sections: 2, rowsPerSection: 5, seatsPerRow: 10, floorCapacity: 20, policy: { maxActiveHoldsPerUser: 5, orphanSeatRule: false } }));
+  };
+
+  beforeAll(async () => {
+    db = await databaseKinds[0]!.open();
+    definitions = new ShowDefinitionStore(db);
+  });
+  afterAll(async () => {
+    await Promise.all(routers.map((router) => router.stopAll()));
+    await db.close();
+  });
+
+  it('decides the commands that arrive during a commit, answers them only after their own commit, one transaction at a time', async () => {
+    const showId = 'pipeline-show';
+    await newShow(showId);
+    const journal = new GatedJournal(db);
+    const router = routerOn(journal);
+    await router.availability(showId);
+    journal.closed = true;
+    const answered: string[] = [];
+    const first = router.submit(showId, holdEnvelope(showId, 'fan-0', 'k', { seats: ['101:1:1'] })).then((reply) => (answered.push('fan-0'), reply));
+    await journal.waitForAppends(1);
+    // While the first commit is held: more commands, in several turns; the same seat again, and a duplicate key.
+    const later: Promise<ShowReply>[] = [];
+    for (let turn = 0; turn < 3; turn += 1) {
+      for (let index = 0; index < 4; index += 1) {
+        const fan = `fan-${turn}-${index}`;
+        later.push(router.submit(showId, holdEnvelope(showId, fan, 'k', { seats: [`101:${turn + 2}:${index + 1}`] })).then((reply) => (answered.push(fan), reply)));
+      }
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    const sameSeat = router.submit(showId, holdEnvelope(showId, 'fan-x', 'k', { seats: ['101:1:1'] }));
+    const duplicate = router.submit(showId, holdEnvelope(showId, 'fan-0-0', 'k', { seats: ['101:2:1'] }));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(answered).toEqual([]); // nothing is answered before its commit
+    expect(journal.appends).toHaveLength(1);
+    // A committed read waits too, and sees only committed state once it runs.
+    const read = router.availability(showId);
+    journal.open();
+    const replies = await Promise.all([first, ...later]);
+    expect(replies.every((reply) => reply.ok)).toBe(true);
+    expect(await sameSeat).toMatchObject({ ok: false, code: 'seat_unavailable' });
+    expect(await duplicate).toEqual(replies[1]);
+    expect(journal.maxInFlight).toBe(1);
+    // The commands decided during the first commit went out together, not one transaction each.
+    expect(journal.appends.length).toBeLessThanOrEqual(3);
+    for (let index = 1; index < journal.appends.length; index += 1) expect(journal.appends[index]!.fromVersion).toBe(journal.appends[index - 1]!.toVersion);
+    const availability = (await read)!;
+    expect(availability.seatStatus.filter((status) => status === 1)).toHaveLength(13);
+    expect(availability.version).toBe(journal.appends.at(-1)!.toVersion);
+  });
+
+  it('a failed commit fails every command decided after it too, and the state is rebuilt from the journal', async () => {
+    const showId = 'pipeline-fail-show';
+    await newShow(showId);
+    const journal = new GatedJournal(db);
+    const router = routerOn(journal);
+    expect((await router.submit(showId, holdEnvelope(showId, 'warm', 'k', { seats: ['302:1:1'] }))).ok).toBe(true);
+    journal.closed = true;
+    journal.failNext = true;
+    const doomed = router.submit(showId, holdEnvelope(showId, 'fan-a', 'k', { seats: ['101:3:1'] }));
+    await journal.waitForAppends(2);
+    const decidedAfter = [router.submit(showId, holdEnvelope(showId, 'fan-b', 'k', { seats: ['101:3:2'] })), router.submit(showId, holdEnvelope(showId, 'fan-c', 'k', { seats: ['101:3:1'] }))];
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    journal.open();
+    expect(await doomed).toMatchObject({ ok: false, code: 'commit_failed' });
+    for (const reply of await Promise.all(decidedAfter)) expect(reply).toMatchObject({ ok: false, code: 'commit_failed' });
+    // Rebuilt from the journal: only the warm-up hold exists, so the seat the failed commit took is free again.
+    const availability = (await router.availability(showId))!;
+    expect(availability.seatStatus.filter((status) => status === 1)).toHaveLength(1);
+    expect(await router.submit(showId, holdEnvelope(showId, 'fan-c', 'k2', { seats: ['101:3:1'] }))).toMatchObject({ ok: true });
+  });
+});

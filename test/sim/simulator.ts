@@ -845,7 +845,8 @@ class Simulation {
 
   /** The committed state of an actor that is running with no commit in flight, read synchronously; else null. */
   private committedStateOf(handle: ActorHandle): ShowState | null {
-    if (handle.actor.currentPhase !== 'running') return null;
+    // A read queued behind uncommitted decisions would pause the actor's pipeline: look only when settled.
+    if (handle.actor.currentPhase !== 'running' || handle.actor.hasUncommittedDecisions) return null;
     const box: { state: ShowState | null; sync: boolean } = { state: null, sync: true };
     handle.actor
       .readCommitted((state) => {
