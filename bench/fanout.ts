@@ -142,6 +142,7 @@ function serverEnv(options: Options, parser: Parser): Record<string, string> {
     RATE_LIMIT_IP_PER_S: '1000000',
     WATCHED_SHOWS_PER_SOCKET_MAX: '4',
     DATABASE_POOL_SIZE: '16',
+    JOURNAL_POOL_SIZE: '4',
     LOG_LEVEL: 'warn',
     SEED_DEMO: 'false',
   };

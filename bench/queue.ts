@@ -164,6 +164,7 @@ function serverEnv(options: Options, secrets: Secrets): Record<string, string> {
     PORT: '0',
     DATABASE_URL: options.connectionString ?? '',
     DATABASE_POOL_SIZE: String(options.poolSize),
+    JOURNAL_POOL_SIZE: '4',
     REDIS_URL: '',
     TOKEN_SECRET: secrets.tokenSecret,
     ADMIN_TOKEN: secrets.adminToken,

@@ -13,6 +13,8 @@ export interface Config {
   /** A PostgreSQL schema of its own (several servers side by side in one database: load runs, tests). */
   databaseSchema: string | undefined;
   databasePoolSize: number;
+  /** Connections of the show journals' own pool: group commits never queue behind API queries. */
+  journalPoolSize: number;
   redisUrl: string | undefined;
   /** Secret that signs session, queue and admission tokens. */
   tokenSecret: string;
@@ -92,6 +94,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     pgliteDataDir: env['PGLITE_DATA_DIR'] ?? '.holdfast-data/pglite',
     databaseSchema: env['DATABASE_SCHEMA'] || undefined,
     databasePoolSize: integer(env, 'DATABASE_POOL_SIZE', 16, 2),
+    journalPoolSize: integer(env, 'JOURNAL_POOL_SIZE', 4, 1),
     redisUrl: env['REDIS_URL'] || undefined,
     tokenSecret,
     adminToken,

@@ -101,9 +101,13 @@ export async function startServer(config: Config, overrides: ServerOverrides = {
   let sockets: SocketGateway | null = null;
   const cluster = overrides.cluster;
   let clusterRouter: ClusterShowRouter | null = null;
+  // Group commits on a pool of their own: under an on-sale's API load (orders, payments, the
+  // waiting room) a show's commit would otherwise wait in the shared pool's queue, and every
+  // seat claim of the batch with it.
+  const journalDb = db.sibling?.(config.journalPoolSize, 'holdfast-journal') ?? db;
   const localRouter = new LocalShowRouter({
     ownerId: config.workerId,
-    journal: new PostgresJournal(db),
+    journal: new PostgresJournal(journalDb),
     loadDefinition: (showId) => definitions.load(showId),
     clock,
     timers: systemTimers,
@@ -254,6 +258,7 @@ export async function startServer(config: Config, overrides: ServerOverrides = {
       if (router !== localRouter) await localRouter.stopAll();
       await sockets?.close();
       await cluster?.close();
+      if (journalDb !== db) await journalDb.close();
       if (ownsDb) await db.close();
       logger.info('holdfast stopped');
     },

@@ -46,6 +46,7 @@ export function serverEnvironment(connectionString: string, limits: ServerLimits
     HOST: '127.0.0.1',
     DATABASE_URL: connectionString,
     DATABASE_POOL_SIZE: String(limits.poolSize),
+    JOURNAL_POOL_SIZE: '4',
     REDIS_URL: '',
     SESSION_TTL_S: '7200',
     SEED_DEMO: 'false',
@@ -113,7 +114,8 @@ export async function startServerProcess(options: ServerProcessOptions): Promise
   const params: ServerEntryParams = { connectionString: options.connectionString, schema, engine: options.engine, providerPaymentsMax: options.providerPaymentsMax, baselinePoolSize: options.baselinePoolSize, paymentWindowMs: Math.round(options.limits.paymentWindowS * 1000) };
   const env = serverEnvironment(options.connectionString, options.limits, options.logLevel);
   const child: ChildProcess = fork(entryPath, [JSON.stringify(params)], {
-    execArgv: ['--import', 'tsx'],
+    // LOAD_SERVER_CPU_PROF=<dir>: a V8 CPU profile of the server process, written there when it stops.
+    execArgv: ['--import', 'tsx', ...(process.env['LOAD_SERVER_CPU_PROF'] ? ['--cpu-prof', `--cpu-prof-dir=${process.env['LOAD_SERVER_CPU_PROF']}`] : [])],
     // Only what Node needs from the caller's environment; the server's settings are all ours.
     env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '', ...env },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],

@@ -18,6 +18,13 @@ export interface SqlDatabase extends SqlExecutor {
   readonly kind: 'postgres' | 'pglite';
   /** Runs `work` in one transaction on one connection; rolls back if it throws. */
   transaction<T>(work: (tx: SqlExecutor) => Promise<T>): Promise<T>;
+  /**
+   * The same database through a pool of its own, so that one kind of work never queues behind
+   * another (show journals commit on theirs, not behind API queries). PGlite, a single
+   * in-process engine, returns itself; closing that is then a no-op. Wrappers (tests, faults)
+   * may leave it out: their callers then share the one pool.
+   */
+  sibling?(poolSize: number, applicationName: string): SqlDatabase;
   close(): Promise<void>;
 }
 
@@ -84,6 +91,9 @@ export function connectPostgres(options: PostgresOptions): SqlDatabase {
         client.release(lost);
       }
     },
+    sibling(poolSize: number, applicationName: string) {
+      return connectPostgres({ ...options, poolSize, applicationName });
+    },
     async close() {
       await pool.end();
     },
@@ -106,15 +116,17 @@ export async function openPglite(dataDir?: string): Promise<SqlDatabase> {
     },
   });
   const base = wrap(db);
-  return {
+  const database: SqlDatabase = {
     kind: 'pglite',
     query: base.query,
     exec: base.exec,
     transaction: (work) => db.transaction((tx) => work(wrap(tx))),
+    sibling: () => ({ ...database, close: () => Promise.resolve() }),
     async close() {
       await db.close();
     },
   };
+  return database;
 }
 
 /** PostgreSQL when `DATABASE_URL` is set, else embedded PGlite (in `dataDir`, or in memory). */
