@@ -76,17 +76,28 @@ export class OutboxStore {
         [limit],
       );
       if (heads.rows.length === 0) return [];
-      const shows = heads.rows.map((row) => row.show_id);
+      // One relay per show at a time (another relay's claim of the same show skips it), and rows
+      // locked in id order, as releaseLeases does: two relays' multi-row updates on one busy show
+      // deadlocked otherwise (seen with two server workers under an on-sale).
+      const { rows: mine } = await tx.query<{ show_id: string }>(
+        `select show_id from unnest($1::text[]) as heads(show_id) where pg_try_advisory_xact_lock(hashtextextended('holdfast-outbox:' || show_id, 0))`,
+        [heads.rows.map((row) => row.show_id)],
+      );
+      const shows = mine.map((row) => row.show_id);
+      if (shows.length === 0) return [];
       const claimed = await tx.query<OutboxRow>(
-        `update outbox set next_attempt_at = now() + $3::float8 * interval '1 millisecond'
-         where id in (
+        `with chosen as (
            select id from (
              select id, row_number() over (partition by show_id order by id) as position
              from outbox where show_id = any ($1::text[]) and delivered_at is null and not dead
            ) as ranked
            order by position, id
            limit $2
+         ), locked as (
+           select o.id from outbox o where o.id in (select id from chosen) order by o.id for update of o
          )
+         update outbox set next_attempt_at = now() + $3::float8 * interval '1 millisecond'
+         where id in (select id from locked)
          returning id, show_id, topic, payload, created_at, attempts`,
         [shows, limit, leaseMs],
       );
@@ -104,10 +115,12 @@ export class OutboxStore {
    */
   async releaseLeases(events: ClaimedEvent[]): Promise<void> {
     if (events.length === 0) return;
+    // Rows locked in id order, as claim() does, so the two never wait on each other in a cycle.
     await this.db.query(
-      `update outbox o set next_attempt_at = null
+      `with locked as (select id from outbox where id = any ($1::bigint[]) order by id for update)
+       update outbox o set next_attempt_at = null
        from unnest($1::bigint[], $2::int[]) as claimed(id, attempts)
-       where o.id = claimed.id and o.attempts = claimed.attempts and o.delivered_at is null and not o.dead`,
+       where o.id = claimed.id and o.id in (select id from locked) and o.attempts = claimed.attempts and o.delivered_at is null and not o.dead`,
       [events.map((event) => Number(event.eventId)), events.map((event) => event.attempts)],
     );
   }
