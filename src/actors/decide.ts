@@ -76,20 +76,25 @@ export function holdView(state: ShowState, claim: Claim): HoldView {
   };
 }
 
-type ResolvedItems = { seats: number[]; pools: [number, number][]; split: boolean; channelQuota: [number, number, number][] } | Decision;
+type ResolvedItems = { seats: number[]; pools: [number, number][]; split: boolean; channelQuota: [number, number, number][]; /** The seats' ids when the request named them. */ seatIds: string[] | null } | Decision;
+
+/** Whether `seat` may be held now by a caller of `channel`: general seats, released channels' ones, and their own channel's. */
+function seatOpenTo(state: ShowState, seat: number, channel: number | null, nowMs: number): boolean {
+  const seatChannel = state.inventory.seatChannel[seat]! - 1;
+  return seatChannel === -1 || seatChannel === channel || !state.inventory.channelRestricted(seatChannel, nowMs);
+}
 
 /** Seats this caller may hold now: general ones, released channels' ones, and their own channel's. */
 function seatsOpenTo(state: ShowState, channel: number | null, nowMs: number): SeatFilter {
-  const { inventory } = state;
-  if (inventory.channels.length === 0) return () => true;
-  return (seat) => {
-    const seatChannel = inventory.seatChannel[seat]! - 1;
-    return seatChannel === -1 || seatChannel === channel || !inventory.channelRestricted(seatChannel, nowMs);
-  };
+  if (state.inventory.channels.length === 0) return () => true;
+  return (seat) => seatOpenTo(state, seat, channel, nowMs);
 }
 
+const noChannelQuota: [number, number, number][] = [];
+
 function decidePlaceHold(state: ShowState, command: Extract<ShowCommand, { type: 'place_hold' }>, nowMs: number): Decision {
-  const { policy } = state.inventory;
+  const { inventory } = state;
+  const { policy } = inventory;
   if (nowMs < policy.onSaleAtMs) return refused('show_not_on_sale', `on sale from ${new Date(policy.onSaleAtMs).toISOString()}`);
   const shapeProblem = holdRequestShapeProblem(command.request);
   if (shapeProblem !== null) return refused('validation_failed', shapeProblem);
@@ -101,71 +106,110 @@ function decidePlaceHold(state: ShowState, command: Extract<ShowCommand, { type:
 
   let channel: number | null = null;
   if (command.channelKeyHash !== undefined) {
-    channel = state.inventory.channelIndexOfKeyHash(command.channelKeyHash);
+    channel = inventory.channelIndexOfKeyHash(command.channelKeyHash);
     if (channel === -1) return refused('channel_key_invalid', 'this presale code is not valid for this show');
   }
   const resolved = resolveRequestedItems(state, command.request, channel, nowMs);
   if ('reply' in resolved) return resolved;
 
+  const { seats, pools, split, channelQuota } = resolved;
   let totalCents = 0;
-  for (const seat of resolved.seats) totalCents += state.inventory.seatPriceCents(seat);
-  for (const [pool, quantity] of resolved.pools) totalCents += state.inventory.pools[pool]!.priceCents * quantity;
-  const event: ShowEvent = {
-    type: 'hold_placed',
+  for (let index = 0; index < seats.length; index += 1) totalCents += inventory.seatPriceCents(seats[index]!);
+  for (let index = 0; index < pools.length; index += 1) totalCents += inventory.pools[pools[index]![0]]!.priceCents * pools[index]![1];
+  const expiresAtMs = nowMs + policy.holdTtlMs;
+  const event: Extract<ShowEvent, { type: 'hold_placed' }> = { type: 'hold_placed', holdId: command.holdId, userId: command.userId, seats, pools, expiresAtMs, totalCents, split };
+  if (channelQuota.length > 0) event.channelQuota = channelQuota;
+  // The view of the new claim (as holdView would show it), built directly: this is the hot path of a sale.
+  const seatIds = resolved.seatIds === null ? seats.map((seat) => inventory.seatId(seat)) : resolved.seatIds.slice();
+  const hold: HoldView = {
     holdId: command.holdId,
+    showId: inventory.showId,
     userId: command.userId,
-    seats: resolved.seats,
-    pools: resolved.pools,
-    expiresAtMs: nowMs + policy.holdTtlMs,
+    status: 'held',
+    seats: seatIds,
+    pools: pools.length === 0 ? [] : pools.map(([pool, quantity]) => ({ poolId: inventory.pools[pool]!.id, quantity })),
+    expiresAtMs,
     totalCents,
-    split: resolved.split,
-    ...(resolved.channelQuota.length > 0 ? { channelQuota: resolved.channelQuota } : {}),
+    currency: inventory.currency,
+    extensionsLeft: Math.max(0, policy.maxExtensions),
+    orderId: null,
+    split,
+    offer: false,
   };
-  const claim: Claim = { ...event, status: 'held', extensionsUsed: 0, orderId: null, offerFor: null, channelQuota: resolved.channelQuota };
-  return accepted(state, [event], holdView(state, claim));
+  return { events: [event], reply: { ok: true, version: state.version + 1, hold } };
 }
 
 function holdRequestShapeProblem(request: HoldRequest): string | null {
-  const hasItems = (request.seats?.length ?? 0) + (request.pools?.length ?? 0) > 0;
-  if (request.bestAvailable !== undefined && hasItems) return 'ask for best_available or for specific items, not both';
-  if (request.bestAvailable === undefined && !hasItems) return 'a hold needs seats, pool quantities or best_available';
-  const quantities = [...(request.pools ?? []).map((pool) => pool.quantity), ...(request.bestAvailable ? [request.bestAvailable.quantity] : [])];
-  if (quantities.some((quantity) => !Number.isInteger(quantity) || quantity < 1)) return 'quantities must be positive integers';
-  if (new Set(request.seats ?? []).size !== (request.seats?.length ?? 0)) return 'a seat is listed twice';
-  if (new Set((request.pools ?? []).map((pool) => pool.poolId)).size !== (request.pools?.length ?? 0)) return 'a pool is listed twice';
+  const { seats, pools, bestAvailable } = request;
+  const hasItems = (seats?.length ?? 0) + (pools?.length ?? 0) > 0;
+  if (bestAvailable !== undefined && hasItems) return 'ask for best_available or for specific items, not both';
+  if (bestAvailable === undefined && !hasItems) return 'a hold needs seats, pool quantities or best_available';
+  if (pools !== undefined) {
+    for (const pool of pools) if (!isPositiveInteger(pool.quantity)) return 'quantities must be positive integers';
+  }
+  if (bestAvailable !== undefined && !isPositiveInteger(bestAvailable.quantity)) return 'quantities must be positive integers';
+  if (seats !== undefined && hasDuplicate(seats)) return 'a seat is listed twice';
+  if (pools !== undefined && pools.length > 1 && hasDuplicate(pools.map((pool) => pool.poolId))) return 'a pool is listed twice';
   return null;
+}
+
+function isPositiveInteger(value: number): boolean {
+  return Number.isInteger(value) && value >= 1;
+}
+
+function hasDuplicate(values: readonly string[]): boolean {
+  if (values.length > 16) return new Set(values).size !== values.length;
+  for (let index = 1; index < values.length; index += 1) {
+    for (let other = 0; other < index; other += 1) if (values[index] === values[other]) return true;
+  }
+  return false;
 }
 
 function countRequestedItems(request: HoldRequest): number {
   if (request.bestAvailable !== undefined) return request.bestAvailable.quantity;
-  return (request.seats?.length ?? 0) + (request.pools ?? []).reduce((sum, pool) => sum + pool.quantity, 0);
+  let count = request.seats?.length ?? 0;
+  if (request.pools !== undefined) for (const pool of request.pools) count += pool.quantity;
+  return count;
 }
 
 function resolveRequestedItems(state: ShowState, request: HoldRequest, channel: number | null, nowMs: number): ResolvedItems {
   const { inventory } = state;
-  const open = seatsOpenTo(state, channel, nowMs);
   if (request.bestAvailable !== undefined) {
     const { quantity, tierId } = request.bestAvailable;
     const tierIndex = tierId === undefined ? null : inventory.tierIndexOf(tierId);
     if (tierIndex === -1) return refused('validation_failed', `unknown tier ${tierId}`);
-    const pick = pickBestAvailable(state, quantity, tierIndex, open);
+    const pick = pickBestAvailable(state, quantity, tierIndex, seatsOpenTo(state, channel, nowMs));
     if (pick === null) return refused('sold_out', `fewer than ${quantity} seats left${tierId ? ` in tier ${tierId}` : ''}`);
-    return { seats: pick.seats, pools: [], split: pick.split, channelQuota: [] };
+    return { seats: pick.seats, pools: [], split: pick.split, channelQuota: noChannelQuota, seatIds: null };
   }
   const seatIds = request.seats ?? [];
-  const seats = seatIds.map((seatId) => inventory.seatIndexOf(seatId));
-  const unknownSeats = seatIds.filter((_, index) => seats[index] === -1);
-  if (unknownSeats.length > 0) return refused('unknown_seat', `unknown seats: ${unknownSeats.join(', ')}`, { seats: unknownSeats });
-  const restrictedSeats = seats.filter((seat) => !open(seat)).map((seat) => inventory.seatId(seat));
-  if (restrictedSeats.length > 0) return refused('channel_restricted', `reserved for a presale: ${restrictedSeats.join(', ')}`, { seats: restrictedSeats });
-  const takenSeats = seats.filter((seat) => state.seatStatus[seat] !== seatStatus.free).map((seat) => inventory.seatId(seat));
-  if (takenSeats.length > 0) return refused('seat_unavailable', `no longer available: ${takenSeats.join(', ')}`, { seats: takenSeats });
-  if (orphanRuleApplies(state)) {
-    const stranded = orphansCreatedBy(state, seats).map((seat) => inventory.seatId(seat));
-    if (stranded.length > 0) return refused('orphan_seat', `this would leave a single seat alone: ${stranded.join(', ')}; include it or choose other seats`, { seats: stranded });
+  const seats = new Array<number>(seatIds.length);
+  let unknownSeats: string[] | null = null;
+  for (let index = 0; index < seatIds.length; index += 1) {
+    const seat = inventory.seatIndexOf(seatIds[index]!);
+    seats[index] = seat;
+    if (seat === -1) (unknownSeats ??= []).push(seatIds[index]!);
+  }
+  if (unknownSeats !== null) return refused('unknown_seat', `unknown seats: ${unknownSeats.join(', ')}`, { seats: unknownSeats });
+  if (inventory.channels.length > 0) {
+    const restrictedSeats = seats.filter((seat) => !seatOpenTo(state, seat, channel, nowMs)).map((seat) => inventory.seatId(seat));
+    if (restrictedSeats.length > 0) return refused('channel_restricted', `reserved for a presale: ${restrictedSeats.join(', ')}`, { seats: restrictedSeats });
+  }
+  let takenSeats: string[] | null = null;
+  for (let index = 0; index < seats.length; index += 1) {
+    if (state.seatStatus[seats[index]!] !== seatStatus.free) (takenSeats ??= []).push(inventory.seatId(seats[index]!));
+  }
+  if (takenSeats !== null) return refused('seat_unavailable', `no longer available: ${takenSeats.join(', ')}`, { seats: takenSeats });
+  if (seats.length > 0 && orphanRuleApplies(state)) {
+    const orphans = orphansCreatedBy(state, seats);
+    if (orphans.length > 0) {
+      const stranded = orphans.map((seat) => inventory.seatId(seat));
+      return refused('orphan_seat', `this would leave a single seat alone: ${stranded.join(', ')}; include it or choose other seats`, { seats: stranded });
+    }
   }
 
-  const poolRequests = request.pools ?? [];
+  const poolRequests = request.pools;
+  if (poolRequests === undefined || poolRequests.length === 0) return { seats, pools: [], split: false, channelQuota: noChannelQuota, seatIds };
   const pools = poolRequests.map(({ poolId, quantity }): [number, number] => [inventory.poolIndexOf(poolId), quantity]);
   const unknownPools = poolRequests.filter((_, index) => pools[index]![0] === -1).map((pool) => pool.poolId);
   if (unknownPools.length > 0) return refused('unknown_pool', `unknown pools: ${unknownPools.join(', ')}`, { pools: unknownPools });
@@ -177,7 +221,7 @@ function resolveRequestedItems(state: ShowState, request: HoldRequest, channel: 
     else if (channel !== null && own > 0) channelQuota.push([pool, channel, Math.min(own, quantity)]);
   }
   if (shortPools.length > 0) return refused('pool_unavailable', `not enough left in: ${shortPools.join(', ')}`, { pools: shortPools });
-  return { seats, pools, split: false, channelQuota };
+  return { seats, pools, split: false, channelQuota, seatIds };
 }
 
 /** The live claim a fan or the order saga names, or the refusal that explains why there is none. */

@@ -105,7 +105,11 @@ export function evolve(state: ShowState, event: ShowEvent): ShowState {
       unreachable(event, 'event');
   }
   state.version += 1;
-  state.expiry.pruneStale((holdId, expiresAtMs) => isExpiryCurrent(state, holdId, expiresAtMs));
+  const { expiry } = state;
+  // Most events leave the earliest expiry current: check it before building the pruning callback.
+  if (expiry.size > 0 && !isExpiryCurrent(state, expiry.peekHoldId()!, expiry.peekMs()!)) {
+    expiry.pruneStale((holdId, expiresAtMs) => isExpiryCurrent(state, holdId, expiresAtMs));
+  }
   return state;
 }
 

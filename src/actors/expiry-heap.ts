@@ -23,6 +23,11 @@ export class ExpiryHeap {
     }
   }
 
+  /** Earliest entry's hold, possibly stale; undefined when empty. */
+  peekHoldId(): string | undefined {
+    return this.holdIds[0];
+  }
+
   /** Earliest entry's time, possibly stale; undefined when empty. */
   peekMs(): number | undefined {
     return this.atMs[0];

@@ -20,11 +20,20 @@ export function fingerprintOf(value: unknown): string {
 
 function canonicalJson(value: unknown): string {
   if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  const entries = Object.entries(value as Record<string, unknown>)
-    .filter(([, entry]) => entry !== undefined)
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  return `{${entries.map(([key, entry]) => `${JSON.stringify(key)}:${canonicalJson(entry)}`).join(',')}}`;
+  if (Array.isArray(value)) {
+    let json = '[';
+    for (let index = 0; index < value.length; index += 1) json += (index === 0 ? '' : ',') + canonicalJson(value[index]);
+    return `${json}]`;
+  }
+  const object = value as Record<string, unknown>;
+  const keys = Object.keys(object).sort(); // UTF-16 code unit order, as `<` compares
+  let json = '{';
+  for (const key of keys) {
+    const entry = object[key];
+    if (entry === undefined) continue;
+    json += `${json.length === 1 ? '' : ','}${JSON.stringify(key)}:${canonicalJson(entry)}`;
+  }
+  return `${json}}`;
 }
 
 /**
