@@ -234,6 +234,9 @@ async function runEngine(options: LoadOptions, engine: Engine, hooks: RunHooks):
     // Follow the run: a progress line and a timeline point per second, and the stop conditions.
     const timeline: TimelinePoint[] = [];
     let previous = emptyCounters();
+    // Workers report once a second, but a busy worker's report comes late and the next one doubles:
+    // the progress line shows rates over the last 5 s so they do not flicker between 0 and twice.
+    const recent: { atMs: number; counters: Counters }[] = [];
     let sold = 0;
     let soldOutAtMs: number | null = null;
     let endedBy: EngineRun['endedBy'] = 'duration';
@@ -257,11 +260,15 @@ async function runEngine(options: LoadOptions, engine: Engine, hooks: RunHooks):
         holdP50Ms: p('hold', 50), holdP99Ms: p('hold', 99), confirmP99Ms: p('confirm', 99), diffP99Ms: p('diff', 99),
       });
       previous = counters;
+      recent.push({ atMs: nowMs, counters });
+      while (recent.length > 1 && nowMs - recent[0]!.atMs > 5_000) recent.shift();
+      const windowS = Math.max(1, (nowMs - recent[0]!.atMs) / 1000);
+      const rate = (name: keyof Counters): number => Math.round((counters[name] - recent[0]!.counters[name]) / windowS);
       const point = timeline.at(-1)!;
       const onSaleIn = plan.onSaleAtMs - nowMs;
       progress(
         `+${Math.round((nowMs - startedAtMs) / 1000)}s connected ${gauges.connected} queued ${gauges.queued} holding ${gauges.holding} | ` +
-          `holds ${counters.holdsOk} (${point.holdsPerS}/s) attempts ${counters.holdAttempts} (${point.holdAttemptsPerS}/s) paid ${counters.paid} (${point.paidPerS}/s) ` +
+          `holds ${counters.holdsOk} (${rate('holdsOk')}/s) attempts ${counters.holdAttempts} (${rate('holdAttempts')}/s) paid ${counters.paid} (${rate('paid')}/s) ` +
           `errors ${counters.errors}` + (plan.endsAtSellOut ? ` | sold ${sold}/${plan.capacity}` : '') + (counters.diffs > 0 ? ` | diffs ${counters.diffs} p99 ${point.diffP99Ms} ms` : '') +
           (onSaleIn > 0 ? ` | on sale in ${Math.ceil(onSaleIn / 1000)}s` : '') + (gauges.httpQueued > 0 ? ` | client HTTP queue ${gauges.httpQueued}` : ''),
       );
