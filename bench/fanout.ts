@@ -46,7 +46,7 @@ const help = `npm run bench -- fanout [flags]
                            of the 2 cores the server needs. The headline is the lean run.
   --rate <holds/s>         driver hold rate (default 300; --quick 200)
   --duration <s>           seconds of holds per run (default 15; --quick 3)
-  --tick <ms>              DIFF_TICK_MS of the server (default 50)
+  --tick <ms>              DIFF_TICK_MS of the server (default 100, the server's own default)
   --per-process <n>        watchers per client process (default 2500)
   --connect-concurrency <n> connections being opened at once per client process (default 50)
   --max-in-flight <n>      driver's cap on unanswered holds; beyond it a due hold is skipped (default 256)
@@ -119,7 +119,7 @@ function parseOptions(argv: string[]): Options | null {
     clients: clientList as WatcherClient[],
     rate: number('rate', values.rate, quick ? 200 : 300),
     durationS: number('duration', values.duration, quick ? 3 : 15),
-    tickMs: Math.round(number('tick', values.tick, 50, 0)),
+    tickMs: Math.round(number('tick', values.tick, 100, 0)),
     perProcess: Math.round(number('per-process', values['per-process'], 2_500)),
     connectConcurrency: Math.round(number('connect-concurrency', values['connect-concurrency'], 50)),
     maxInFlight: Math.round(number('max-in-flight', values['max-in-flight'], 256)),

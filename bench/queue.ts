@@ -176,7 +176,7 @@ function serverEnv(options: Options, secrets: Secrets): Record<string, string> {
     RATE_LIMIT_IP_PER_S: '100000000',
     SOCKET_EVENTS_PER_S: '30',
     SOCKET_PARSER: 'msgpack',
-    DIFF_TICK_MS: '50',
+    DIFF_TICK_MS: '100',
     WATCHED_SHOWS_PER_SOCKET_MAX: '4',
     MAILBOX_DEPTH_MAX: String(limits.mailboxDepthMax),
     BATCH_COMMANDS_MAX: String(limits.batchCommandsMax),

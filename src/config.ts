@@ -109,7 +109,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     rateLimitPerUserPerSecond: integer(env, 'RATE_LIMIT_USER_PER_S', 20, 1),
     rateLimitPerIpPerSecond: integer(env, 'RATE_LIMIT_IP_PER_S', 200, 1),
     socketEventsPerSecondMax: integer(env, 'SOCKET_EVENTS_PER_S', 30, 1),
-    diffTickMs: integer(env, 'DIFF_TICK_MS', 50, 0),
+    diffTickMs: integer(env, 'DIFF_TICK_MS', 100, 0),
     socketParser: env['SOCKET_PARSER'] === 'json' ? 'json' : 'msgpack',
     watchedShowsPerSocketMax: integer(env, 'WATCHED_SHOWS_PER_SOCKET_MAX', 4, 1),
     mailboxDepthMax: integer(env, 'MAILBOX_DEPTH_MAX', limits.mailboxDepthMax, 1),
