@@ -6,6 +6,7 @@ import { waitingRoomSchema } from './migrations/004-waiting-room.js';
 import { ordersSchema } from './migrations/005-orders.js';
 import { ticketTransfersSchema } from './migrations/007-ticket-transfers.js';
 import { outboxDeliverySchema } from './migrations/006-outbox-delivery.js';
+import { compactCommitSchema } from './migrations/008-compact-commit.js';
 
 export interface Migration {
   version: number;
@@ -22,6 +23,7 @@ export const migrations: Migration[] = [
   { version: 5, name: 'orders', sql: ordersSchema },
   { version: 6, name: 'outbox delivery', sql: outboxDeliverySchema },
   { version: 7, name: 'ticket transfers', sql: ticketTransfersSchema },
+  { version: 8, name: 'compact group commit', sql: compactCommitSchema },
 ];
 
 const migrationLockKey = 741_300_001;

@@ -15,7 +15,7 @@ function errorDetail(error: unknown): string {
   return typeof error === 'object' && error !== null && 'detail' in error ? String((error as { detail: unknown }).detail) : '[]';
 }
 
-/** The journal on PostgreSQL or PGlite: one `holdfast_append_batch` call per group commit. */
+/** The journal on PostgreSQL or PGlite: one `holdfast_append_batch_compact` call per group commit. */
 export class PostgresJournal implements ShowJournal {
   constructor(private readonly db: SqlDatabase) {}
 
@@ -75,27 +75,30 @@ export class PostgresJournal implements ShowJournal {
   }
 
   private async appendCall(executor: SqlExecutor, batch: JournalBatch): Promise<void> {
+    const records = batch.idempotencyRecords;
+    let replies = '';
+    for (const record of records) replies += `\u001e${JSON.stringify(record.reply)}`; // see migration 008
     await executor.query(
-        'select holdfast_append_batch($1, $2, $3, $4, $5::jsonb, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)',
-        [
-          batch.showId,
-          batch.epoch,
-          batch.fromVersion,
-          batch.toVersion,
-          JSON.stringify(batch.events),
-          batch.idempotencyRecords.map((record) => record.scopedKey),
-          batch.idempotencyRecords.map((record) => record.fingerprint),
-          batch.idempotencyRecords.map((record) => JSON.stringify(record.reply)),
-          batch.seatsSold.map((sale) => sale.seatId),
-          batch.seatsSold.map((sale) => sale.orderId),
-          batch.seatsUnsold,
-          batch.poolSoldDeltas.map((delta) => delta.poolId),
-          batch.poolSoldDeltas.map((delta) => delta.delta),
-          batch.poolSoldDeltas.map((delta) => delta.capacity),
-          batch.outbox.map((message) => message.topic),
-          batch.outbox.map((message) => JSON.stringify(message.payload)),
-        ],
-      );
+      'select holdfast_append_batch_compact($1, $2, $3, $4, $5::jsonb, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)',
+      [
+        batch.showId,
+        batch.epoch,
+        batch.fromVersion,
+        batch.toVersion,
+        JSON.stringify(batch.events),
+        records.map((record) => record.scopedKey),
+        records.map((record) => record.fingerprint),
+        replies,
+        batch.seatsSold.map((sale) => sale.seatId),
+        batch.seatsSold.map((sale) => sale.orderId),
+        batch.seatsUnsold,
+        batch.poolSoldDeltas.map((delta) => delta.poolId),
+        batch.poolSoldDeltas.map((delta) => delta.delta),
+        batch.poolSoldDeltas.map((delta) => delta.capacity),
+        batch.outbox.map((message) => message.topic),
+        batch.outbox.map((message) => JSON.stringify(message.payload)),
+      ],
+    );
   }
 
   async writeSnapshot(showId: string, epoch: number, snapshot: StoredSnapshot): Promise<void> {
@@ -123,3 +126,4 @@ export class PostgresJournal implements ShowJournal {
     return { scopedKey, fingerprint: row.fingerprint, reply };
   }
 }
+

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ShowEvent } from '../../src/actors/messages.js';
+import type { HoldView, ShowEvent, ShowReply } from '../../src/actors/messages.js';
 import type { SqlDatabase } from '../../src/persistence/database.js';
 import { FencedError, IdempotencyConflictError, type JournalBatch, type ShowJournal } from '../../src/persistence/journal.js';
 import { MemoryJournal } from '../../src/persistence/memory-journal.js';
@@ -106,6 +106,26 @@ for (const implementation of implementations) {
       await expect(again).rejects.toMatchObject({ scopedKeys: [record.scopedKey] });
     });
 
+    it('records keys and replies with any characters exactly, and names only the keys recorded before', async () => {
+      const { epoch } = await journal.acquireLease('show-h', 'w1');
+      const awkward = (key: string, detail: string) => ({
+        scopedKey: `fan "1"\\\u001f${key}`,
+        fingerprint: 'f\\"p',
+        reply: { ok: false as const, code: 'seat_unavailable' as const, detail, seats: ['A:1:1', 'é:"x":\\'] },
+      });
+      const first = [awkward('k1', 'tab\there, quote " and backslash \\ and emoji 🎟'), awkward('k2', 'new\nline')];
+      await journal.append(batch({ showId: 'show-h', epoch, fromVersion: 0, toVersion: 0, idempotencyRecords: first }));
+      for (const record of first) expect(await journal.findIdempotencyRecord('show-h', record.scopedKey)).toEqual(record);
+      const mixed = [awkward('k3', 'fresh'), first[1]!, awkward('k4', 'fresh too'), first[0]!];
+      const again = journal.append(batch({ showId: 'show-h', epoch, fromVersion: 0, toVersion: 1, events: [placed('h1', [1])], idempotencyRecords: mixed }));
+      await expect(again).rejects.toBeInstanceOf(IdempotencyConflictError);
+      const { scopedKeys } = (await again.catch((error: unknown) => error)) as IdempotencyConflictError;
+      expect([...scopedKeys].sort()).toEqual([first[0]!.scopedKey, first[1]!.scopedKey].sort());
+      // Nothing of the refused batch was written.
+      expect(await journal.findIdempotencyRecord('show-h', mixed[0]!.scopedKey)).toBeNull();
+      expect(await collect(journal, 'show-h', 0)).toEqual([]);
+    });
+
     it('keeps the newest snapshot and refuses one from a stale epoch', async () => {
       const { epoch } = await journal.acquireLease('show-g', 'w1');
       await journal.writeSnapshot('show-g', epoch, { version: 5, data: new Uint8Array([1, 2, 3]) });
@@ -115,6 +135,29 @@ for (const implementation of implementations) {
       expect(Array.from(stored!.data)).toEqual([1, 2, 3]);
       await journal.acquireLease('show-g', 'w2');
       await expect(journal.writeSnapshot('show-g', epoch, { version: 9, data: new Uint8Array([7]) })).rejects.toBeInstanceOf(FencedError);
+    });
+  });
+}
+
+for (const kind of databaseKinds) {
+  describe.skipIf(!kind.available)(`group commit on ${kind.name}: stored forms`, () => {
+    it('stores each reply as the exact text of JSON.stringify(reply), as journals written before the compact commit did', async () => {
+      const db = await kind.open();
+      try {
+        const journal = new PostgresJournal(db);
+        const { epoch } = await journal.acquireLease('show-text', 'w1');
+        const hold: HoldView = {
+          holdId: 'show-text.h1', showId: 'show-text', userId: 'fan "1" \\ \u0001 é', status: 'held', seats: ['B:2:10', 'é'], pools: [],
+          expiresAtMs: 1_000, totalCents: 100, currency: 'EUR', extensionsLeft: 2, orderId: null, split: false, offer: false,
+        };
+        const reply: ShowReply = { ok: true, version: 1, hold, decidedAtMs: 12 };
+        const records = [{ scopedKey: 'u\u001fk', fingerprint: 'fp', reply }];
+        await journal.append(batch({ showId: 'show-text', epoch, fromVersion: 0, toVersion: 1, events: [placed('show-text.h1', [3])], idempotencyRecords: records }));
+        const { rows } = await db.query<{ reply: string }>('select reply from idempotency_keys where show_id = $1', ['show-text']);
+        expect(rows.map((row) => row.reply)).toEqual([JSON.stringify(reply)]);
+      } finally {
+        await db.close();
+      }
     });
   });
 }
