@@ -399,13 +399,17 @@ export class ShowActor {
    * sale starts a new transaction after one that sells (the sale rows are applied unsold first).
    */
   private startCommit(): void {
-    if (this.inFlight !== null) return;
-    while (this.pipeline.length > 0 && isEmptyStep(this.pipeline[0]!)) {
-      const step = this.pipeline.shift()!;
-      this.pipelineCommands -= step.batch.length;
-      this.answer(step.batch, step.decided);
-    }
-    if (this.pipeline.length === 0) return;
+    for (const step of this.startNextCommit()) this.answer(step.batch, step.decided);
+  }
+
+  /** startCommit, but the leading steps that write nothing are returned for the caller to answer (in order). */
+  private startNextCommit(): DecidedStep[] {
+    if (this.inFlight !== null) return [];
+    let ready = 0;
+    while (ready < this.pipeline.length && isEmptyStep(this.pipeline[ready]!)) ready += 1;
+    const answerable = this.pipeline.splice(0, ready);
+    for (const step of answerable) this.pipelineCommands -= step.batch.length;
+    if (this.pipeline.length === 0) return answerable;
     const steps: DecidedStep[] = [];
     let commands = 0;
     let sells = false;
@@ -427,12 +431,16 @@ export class ShowActor {
         () => {
           this.inFlight = null;
           this.options.observer?.batchCommitted?.(this.showId, commands, events.length, Date.now() - startedMs);
-          for (const step of steps) this.answer(step.batch, step.decided);
+          // The steps decided meanwhile go out first (also while stopping), so the database works
+          // while this transaction's callers are answered and come back with their next commands.
+          const answerable = this.recoverAfterCommit === null ? this.startNextCommit() : [];
+          for (const step of [...steps, ...answerable]) this.answer(step.batch, step.decided);
           this.publish(mergeDiffs(steps.map((step) => step.diff)));
           this.afterCommit();
         },
         (error: unknown) => this.commitFailed(steps, error),
       );
+    return answerable;
   }
 
   private afterCommit(): void {
@@ -443,7 +451,6 @@ export class ShowActor {
       else this.runCommittedReaders(); // stopped meanwhile
       return;
     }
-    this.startCommit(); // the steps decided meanwhile, also while stopping
     if (this.settled && this.phase === 'running') this.maybeSnapshot();
     this.scheduleExpiryTimer();
     this.runCommittedReaders();
