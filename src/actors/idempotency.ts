@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import crypto, { createHash } from 'node:crypto';
 import type { ShowReply } from './messages.js';
 
 /** A decided command's key, the fingerprint of its parameters and the reply it got. */
@@ -13,9 +13,14 @@ export function scopeIdempotencyKey(callerId: string, key: string): string {
   return `${callerId}\u001f${key}`;
 }
 
+/** node:crypto's one-shot hash (Node >= 20.12; not in this @types/node): no Hash object per call. */
+const oneShotHash = (crypto as unknown as { hash?: (algorithm: string, data: string, encoding: 'base64url') => string }).hash;
+
 /** Stable hash of a command's client-supplied parameters (object keys sorted). */
 export function fingerprintOf(value: unknown): string {
-  return createHash('sha256').update(canonicalJson(value)).digest('base64url').slice(0, 32);
+  const json = canonicalJson(value);
+  const digest = oneShotHash === undefined ? createHash('sha256').update(json).digest('base64url') : oneShotHash('sha256', json, 'base64url');
+  return digest.slice(0, 32);
 }
 
 function canonicalJson(value: unknown): string {

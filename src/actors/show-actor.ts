@@ -465,15 +465,18 @@ export class ShowActor {
     });
   }
 
-  /** The diff of a step, from the state right after it (published only once it is committed). */
+  /**
+   * The diff of a step, from the state right after it (published only once it is committed).
+   * Computed even with nobody listening yet: a watcher may subscribe before the step commits.
+   */
   private diffOf(decided: DecidedBatch): SeatMapDiff | null {
-    if (decided.events.length === 0 || (this.listeners.size === 0 && this.options.onCommitted === undefined)) return null;
+    if (decided.events.length === 0) return null;
     const { effects } = decided;
     return diffOf(this.state!, decided.fromVersion, 0, effects.touchedSeats, effects.touchedPools, effects.offers.map((offer) => offer.holdId));
   }
 
   private publish(diff: SeatMapDiff | null): void {
-    if (diff === null) return;
+    if (diff === null || (this.listeners.size === 0 && this.options.onCommitted === undefined)) return;
     diff.committedAtMs = this.options.clock.nowMs();
     for (const listener of this.options.onCommitted ? [...this.listeners, this.options.onCommitted] : this.listeners) {
       try {
