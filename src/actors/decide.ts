@@ -183,23 +183,28 @@ function resolveRequestedItems(state: ShowState, request: HoldRequest, channel: 
     return { seats: pick.seats, pools: [], split: pick.split, channelQuota: noChannelQuota, seatIds: null };
   }
   const seatIds = request.seats ?? [];
+  // Lists kept in a reply (it is cached and stored) are built exactly sized, on the refusal path only.
   const seats = new Array<number>(seatIds.length);
-  let unknownSeats: string[] | null = null;
+  let unknown = false;
   for (let index = 0; index < seatIds.length; index += 1) {
     const seat = inventory.seatIndexOf(seatIds[index]!);
     seats[index] = seat;
-    if (seat === -1) (unknownSeats ??= []).push(seatIds[index]!);
+    if (seat === -1) unknown = true;
   }
-  if (unknownSeats !== null) return refused('unknown_seat', `unknown seats: ${unknownSeats.join(', ')}`, { seats: unknownSeats });
+  if (unknown) {
+    const unknownSeats = seatIds.filter((_, index) => seats[index] === -1);
+    return refused('unknown_seat', `unknown seats: ${unknownSeats.join(', ')}`, { seats: unknownSeats });
+  }
   if (inventory.channels.length > 0) {
     const restrictedSeats = seats.filter((seat) => !seatOpenTo(state, seat, channel, nowMs)).map((seat) => inventory.seatId(seat));
     if (restrictedSeats.length > 0) return refused('channel_restricted', `reserved for a presale: ${restrictedSeats.join(', ')}`, { seats: restrictedSeats });
   }
-  let takenSeats: string[] | null = null;
-  for (let index = 0; index < seats.length; index += 1) {
-    if (state.seatStatus[seats[index]!] !== seatStatus.free) (takenSeats ??= []).push(inventory.seatId(seats[index]!));
+  let taken = false;
+  for (let index = 0; index < seats.length && !taken; index += 1) taken = state.seatStatus[seats[index]!] !== seatStatus.free;
+  if (taken) {
+    const takenSeats = seats.filter((seat) => state.seatStatus[seat] !== seatStatus.free).map((seat) => inventory.seatId(seat));
+    return refused('seat_unavailable', `no longer available: ${takenSeats.join(', ')}`, { seats: takenSeats });
   }
-  if (takenSeats !== null) return refused('seat_unavailable', `no longer available: ${takenSeats.join(', ')}`, { seats: takenSeats });
   if (seats.length > 0 && orphanRuleApplies(state)) {
     const orphans = orphansCreatedBy(state, seats);
     if (orphans.length > 0) {
