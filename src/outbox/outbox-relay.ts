@@ -4,6 +4,10 @@ import { OutboxStore, type ClaimedEvent, type OutboxEvent } from './outbox-store
 import type { OutboxSink } from './sinks.js';
 
 /** Counters for metrics; every hook is optional and must not throw. */
+
+/** Sent events marked delivered by one statement at most; bounds what a crash re-sends. */
+const markRunMax = 100;
+
 export interface OutboxObserver {
   delivered?(event: OutboxEvent, latencyMs: number): void;
   failed?(event: OutboxEvent, error: string, attempts: number, retryInMs: number): void;
@@ -177,10 +181,18 @@ export class OutboxRelay {
     return round;
   }
 
+  /**
+   * Sends a show's claimed events in order. Sent events are marked delivered in runs (one UPDATE
+   * per run, at most `markRunMax`, and always before a failure is recorded or the lease is given
+   * up), not one statement each: a crash between send and mark re-sends the whole unmarked run
+   * instead of one event, which at-least-once delivery already allows (consumers dedupe by id).
+   */
   private async deliverShow(events: ClaimedEvent[], claimedAt: number, round: RelayRound): Promise<void> {
+    const sent: string[] = [];
+    const markSent = (): Promise<void> => this.store.markAllDelivered(sent.splice(0));
     for (const event of events) {
       // Past most of the lease another relay may take the show over: leave the rest to it.
-      if (this.monotonicMs() - claimedAt > this.leaseMs * 0.8) return;
+      if (this.monotonicMs() - claimedAt > this.leaseMs * 0.8) return markSent();
       const started = this.monotonicMs();
       let failure: string | null = null;
       for (const sink of this.options.sinks) {
@@ -193,11 +205,13 @@ export class OutboxRelay {
       }
       if (failure === null) {
         await this.options.afterSendBeforeMark?.(event);
-        await this.store.markDelivered(event.eventId);
+        sent.push(event.eventId);
+        if (sent.length >= markRunMax) await markSent();
         round.delivered++;
         this.observe(() => this.options.observer?.delivered?.(event, this.monotonicMs() - started));
         continue;
       }
+      await markSent();
       const retryInMs = this.backoffMs(event.attempts + 1);
       const { attempts, dead } = await this.store.recordFailure(event.eventId, failure, retryInMs, this.maxAttempts);
       if (dead) {
@@ -211,6 +225,7 @@ export class OutboxRelay {
       this.observe(() => this.options.observer?.failed?.(event, failure, attempts, retryInMs));
       return; // keep the show's order: its later events wait for this one
     }
+    await markSent();
   }
 
   /** base * 2^(attempt-1) capped at max, then "equal jitter": between half and all of it. */

@@ -126,7 +126,17 @@ export class OutboxStore {
   }
 
   async markDelivered(eventId: string): Promise<void> {
-    await this.db.query('update outbox set delivered_at = now(), next_attempt_at = null where id = $1 and delivered_at is null', [Number(eventId)]);
+    await this.markAllDelivered([eventId]);
+  }
+
+  /** One statement for a run of events sent in a row (rows locked in id order, as claim() does). */
+  async markAllDelivered(eventIds: string[]): Promise<void> {
+    if (eventIds.length === 0) return;
+    await this.db.query(
+      `with locked as (select id from outbox where id = any ($1::bigint[]) and delivered_at is null order by id for update)
+       update outbox set delivered_at = now(), next_attempt_at = null where id in (select id from locked)`,
+      [eventIds.map(Number)],
+    );
   }
 
   /**
