@@ -49,6 +49,8 @@ export class OrderService {
     let order: OrderRecord;
     if (existing !== null) {
       if (existing.userId !== userId) throw new ApiError('forbidden', 'this hold belongs to another fan');
+      // Its hold is gone (pin refused, or the window closed): a new payment could only be refunded.
+      if (existing.status === 'expired') throw new ApiError('hold_expired', `the order for hold ${holdId} has expired`);
       order = existing;
     } else {
       const hold = await this.options.router.getHold(showId, holdId);
@@ -109,7 +111,8 @@ export class OrderService {
     if (order === null) throw new ApiError('not_found', `no payment ${paymentId}`);
     if (order.userId !== userId) throw new ApiError('forbidden', 'this payment belongs to another fan');
     if (order.status === 'confirmed' || order.status === 'refunded') return { order, outcome: order.status };
-    if (order.status === 'expired' && this.options.clock.nowMs() > order.payByMs) throw new ApiError('hold_expired', 'the payment window of this order has passed');
+    // Expired: the hold was lost or the window closed, so a capture now could only be refunded.
+    if (order.status === 'expired') throw new ApiError('hold_expired', this.options.clock.nowMs() > order.payByMs ? 'the payment window of this order has passed' : 'the hold of this order has expired');
     const intent = await this.providerCall(() => this.options.provider.confirmPayment({ paymentId, paymentMethod, idempotencyKey: `confirm:${paymentId}:${idempotencyKey}` }));
     const outcome = await this.applyPaymentState(order, intent);
     return { order: (await this.store.byId(order.id))!, outcome };

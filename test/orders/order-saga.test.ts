@@ -151,6 +151,37 @@ for (const kind of databaseKinds) {
       }
     });
 
+    // Found by the payments simulation (seed 266): a checkout retried after the pin was refused
+    // created a payment for the expired order, the fan paid within the window, the capture's
+    // settlement was cut short, and the money sat captured on an expired order.
+    it('an expired order takes no payment: a retried checkout creates none and a confirm captures nothing', async () => {
+      const fan = await session('expired-checkout');
+      const hold = await call('POST', `/v1/shows/${showId}/holds`, fan, { seat_ids: ['101:4:6'] });
+      expect(hold.status).toBe(201);
+      offset.ms = 16 * 60_000; // past any hold TTL
+      let orderId: string;
+      try {
+        await server.router.availability(showId); // lets the actor run its expiry
+        const first = await call('POST', '/v1/orders', fan, { hold_id: hold.body['hold_id'] });
+        const retried = await call('POST', '/v1/orders', fan, { hold_id: hold.body['hold_id'] });
+        expect([first.status, first.body['code'], retried.status, retried.body['code']]).toEqual([410, 'hold_expired', 410, 'hold_expired']);
+        const rows = await db.query<{ id: string; status: string; payments: number }>(
+          `select o.id, o.status, (select count(*)::int from payments p where p.order_id = o.id) as payments from orders o where o.hold_id = $1`, [hold.body['hold_id']]);
+        expect(rows.rows.map((row) => [row.status, row.payments])).toEqual([['expired', 0]]);
+        orderId = rows.rows[0]!.id;
+      } finally {
+        offset.ms = 0;
+      }
+
+      // An order that had its payment when it expired (inside the window): paying now captures nothing.
+      const order = await holdAndOrder(fan, ['101:4:8']);
+      await db.query(`update orders set status = 'expired' where id = $1`, [order.order_id]);
+      const paid = await call('POST', `/v1/payments/${order.payment.id}/confirm`, fan, { card_number: card.ok });
+      expect([paid.status, paid.body['code']]).toEqual([410, 'hold_expired']);
+      expect(provider.captures(order.payment.id)).toBe(0);
+      expect(orderId).toMatch(/^ord_/);
+    });
+
     it('a crash between capture and confirmation ends in sold + tickets or a refund, never both, never neither', async () => {
       const fan = await session('crashed');
       const order = await holdAndOrder(fan, ['302:1:1']);
