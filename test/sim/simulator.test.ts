@@ -19,11 +19,12 @@ const sqlSeeds = [1, 2, 3, 16, 117, 141];
 /**
  * Seeds run with payments (the real order saga and the simulated PSP, see payments.ts) on the
  * Postgres journal, each with a longer safety phase: 1–10, two that refund captures whose hold was
- * lost (16, 189), and three that catch src bugs (README, "Known src bugs"): a PSP refund the order
+ * lost (16, 189), and four that catch src bugs (README, "Known src bugs"): a PSP refund the order
  * never records (1), a capture on an expired order that nothing settles (53), a refund never issued
- * after the saga claimed it (116).
+ * after the saga claimed it (116), a payment created for an already expired order and captured
+ * inside the window (266).
  */
-const paymentSeeds = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 16, 189, 53, 116];
+const paymentSeeds = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 16, 189, 53, 116, 266];
 const paymentSteps = 400;
 
 function coverageLine(stats: SimStats, names: readonly string[]): string {
