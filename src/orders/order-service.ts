@@ -158,7 +158,7 @@ export class OrderService {
       case 'refunded': {
         // The provider refunded (perhaps our own refund whose books a crash interrupted).
         const current = (await this.store.byId(order.id))!;
-        if (current.status !== 'confirmed') await this.finishRefund(current, null, 'refunded by the provider');
+        if (current.status !== 'confirmed') await this.finishRefund(current, intent.refundId ?? null, 'refunded by the provider');
         return 'refunded';
       }
       case 'failed':

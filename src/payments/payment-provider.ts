@@ -24,6 +24,8 @@ export interface PaymentIntent {
   clientSecret: string | null;
   /** The provider's reason for a decline, when it gives one. */
   failureCode: string | null;
+  /** The provider's id of the latest refund, when it says (the books record it whichever news of the refund comes first). */
+  refundId?: string | null;
 }
 
 export interface CreatePaymentRequest {

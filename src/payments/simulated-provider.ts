@@ -601,6 +601,7 @@ function toIntent(record: PaymentRecord): PaymentIntent {
     currency: record.currency,
     clientSecret: null,
     failureCode: record.failureCode,
+    refundId: record.refunds.at(-1)?.refundId ?? null,
   };
 }
 

@@ -225,7 +225,15 @@ export function toPaymentIntent(intent: Stripe.PaymentIntent): PaymentIntent {
     currency: intent.currency,
     clientSecret: intent.client_secret,
     failureCode,
+    refundId: refundIdOf(intent),
   };
+}
+
+/** The latest refund's id, when the expanded charge lists its refunds (API versions that include them). */
+function refundIdOf(intent: Stripe.PaymentIntent): string | null {
+  const charge = intent.latest_charge;
+  if (typeof charge !== 'object' || charge === null) return null;
+  return charge.refunds?.data[0]?.id ?? null;
 }
 
 function failureCodeOf(error: Stripe.PaymentIntent.LastPaymentError): string {

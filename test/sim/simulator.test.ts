@@ -22,9 +22,10 @@ const sqlSeeds = [1, 2, 3, 16, 117, 141];
  * lost (16, 189), and four that catch src bugs (README, "Known src bugs"): a PSP refund the order
  * never records (1), a capture on an expired order that nothing settles (53), a refund never issued
  * after the saga claimed it (116), a payment created for an already expired order and captured
- * inside the window (266).
+ * inside the window (266), and two where the provider's refund webhook booked the refund before the
+ * saga's own reply and without its id (238, 548).
  */
-const paymentSeeds = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 16, 189, 53, 116, 266];
+const paymentSeeds = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 16, 189, 53, 116, 266, 238, 548];
 const paymentSteps = 400;
 
 function coverageLine(stats: SimStats, names: readonly string[]): string {
