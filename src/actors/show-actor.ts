@@ -424,13 +424,13 @@ export class ShowActor {
     this.pipelineCommands -= commands;
     this.inFlight = steps;
     const startedMs = Date.now();
-    const events = steps.length === 1 ? steps[0]!.decided.events : steps.flatMap((step) => step.decided.events);
+    const batch = journalBatchOf(this.showId, this.epoch, steps.map((step) => step.decided));
     this.options.journal
-      .append(journalBatchOf(this.showId, this.epoch, steps.map((step) => step.decided)))
+      .append(batch)
       .then(
         () => {
           this.inFlight = null;
-          this.options.observer?.batchCommitted?.(this.showId, commands, events.length, Date.now() - startedMs);
+          this.options.observer?.batchCommitted?.(this.showId, commands, batch.events.length, Date.now() - startedMs);
           // The steps decided meanwhile go out first (also while stopping), so the database works
           // while this transaction's callers are answered and come back with their next commands.
           const answerable = this.recoverAfterCommit === null ? this.startNextCommit() : [];
@@ -598,7 +598,6 @@ export class ShowActor {
     this.expiryTimerAtMs = Number.POSITIVE_INFINITY;
   }
 }
-
 
 function isEmptyStep(step: DecidedStep): boolean {
   return step.decided.events.length === 0 && step.decided.idempotencyRecords.length === 0;

@@ -126,4 +126,3 @@ export class PostgresJournal implements ShowJournal {
     return { scopedKey, fingerprint: row.fingerprint, reply };
   }
 }
-
