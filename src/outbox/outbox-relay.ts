@@ -3,11 +3,10 @@ import type { Logger } from '../shared/logger.js';
 import { OutboxStore, type ClaimedEvent, type OutboxEvent } from './outbox-store.js';
 import type { OutboxSink } from './sinks.js';
 
-/** Counters for metrics; every hook is optional and must not throw. */
-
 /** Sent events marked delivered by one statement at most; bounds what a crash re-sends. */
 const markRunMax = 100;
 
+/** Counters for metrics; every hook is optional and must not throw. */
 export interface OutboxObserver {
   delivered?(event: OutboxEvent, latencyMs: number): void;
   failed?(event: OutboxEvent, error: string, attempts: number, retryInMs: number): void;
@@ -189,7 +188,7 @@ export class OutboxRelay {
    */
   private async deliverShow(events: ClaimedEvent[], claimedAt: number, round: RelayRound): Promise<void> {
     const sent: string[] = [];
-    const markSent = (): Promise<void> => this.store.markAllDelivered(sent.splice(0));
+    const markSent = (): Promise<void> => this.store.markDelivered(sent.splice(0));
     for (const event of events) {
       // Past most of the lease another relay may take the show over: leave the rest to it.
       if (this.monotonicMs() - claimedAt > this.leaseMs * 0.8) return markSent();

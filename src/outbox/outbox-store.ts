@@ -125,12 +125,8 @@ export class OutboxStore {
     );
   }
 
-  async markDelivered(eventId: string): Promise<void> {
-    await this.markAllDelivered([eventId]);
-  }
-
   /** One statement for a run of events sent in a row (rows locked in id order, as claim() does). */
-  async markAllDelivered(eventIds: string[]): Promise<void> {
+  async markDelivered(eventIds: string[]): Promise<void> {
     if (eventIds.length === 0) return;
     await this.db.query(
       `with locked as (select id from outbox where id = any ($1::bigint[]) and delivered_at is null order by id for update)
