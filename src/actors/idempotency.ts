@@ -45,23 +45,37 @@ function canonicalJson(value: unknown): string {
  * Recent replies by scoped key, bounded; the oldest entries fall out first. A key that fell
  * out is still answered correctly: the shell looks it up in Postgres before the command is
  * queued, and the journal's primary key refuses a second record for it.
+ *
+ * Age is kept in a ring of keys, not by asking the Map for its first key: V8 leaves a deleted
+ * Map entry in place until the table is rehashed, so `keys().next()` skips every entry evicted
+ * since — at 32,768 entries that was ~10 µs per eviction, a third of a claim's cost.
  */
 export class IdempotencyCache {
   private readonly entries = new Map<string, IdempotencyRecord>();
+  /** Keys in insertion order: a ring of `capacity` slots, the oldest at `oldest`. */
+  private readonly ring: string[] = [];
+  private oldest = 0;
 
-  constructor(private readonly capacity: number) {}
+  constructor(private readonly capacity: number) {
+    if (!Number.isInteger(capacity) || capacity < 1) throw new RangeError(`idempotency cache capacity must be a positive integer, not ${capacity}`);
+  }
 
   get(scopedKey: string): IdempotencyRecord | undefined {
     return this.entries.get(scopedKey);
   }
 
+  /** Records a reply; a key recorded again keeps its age (keys are recorded once but at activation). */
   set(record: IdempotencyRecord): void {
-    this.entries.delete(record.scopedKey);
+    const known = this.entries.has(record.scopedKey);
     this.entries.set(record.scopedKey, record);
-    if (this.entries.size > this.capacity) {
-      const oldest = this.entries.keys().next().value;
-      if (oldest !== undefined) this.entries.delete(oldest);
+    if (known) return;
+    if (this.ring.length < this.capacity) {
+      this.ring.push(record.scopedKey);
+      return;
     }
+    this.entries.delete(this.ring[this.oldest]!);
+    this.ring[this.oldest] = record.scopedKey;
+    this.oldest = (this.oldest + 1) % this.capacity;
   }
 
   get size(): number {
