@@ -272,9 +272,8 @@ function decidePin(state: ShowState, command: Extract<ShowCommand, { type: 'pin_
   if (!Number.isInteger(windowMs) || windowMs < limits.paymentWindowMsMin || windowMs > limits.paymentWindowMsMax) {
     return refused('validation_failed', `payment window must be ${limits.paymentWindowMsMin}..${limits.paymentWindowMsMax} ms`);
   }
-  for (const other of state.claims.values()) {
-    if (other.orderId === command.orderId) return refused('hold_not_active', `order ${command.orderId} already has hold ${other.holdId}`);
-  }
+  const otherHoldId = state.holdIdByOrder.get(command.orderId);
+  if (otherHoldId !== undefined) return refused('hold_not_active', `order ${command.orderId} already has hold ${otherHoldId}`);
   const expiresAtMs = nowMs + windowMs;
   const view = holdView(state, { ...claim, status: 'pinned', orderId: command.orderId, expiresAtMs });
   return accepted(state, [{ type: 'hold_pinned', holdId: claim.holdId, orderId: command.orderId, expiresAtMs }], view);

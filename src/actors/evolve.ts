@@ -54,6 +54,7 @@ export function evolve(state: ShowState, event: ShowEvent): ShowState {
       claim.status = 'pinned';
       claim.orderId = event.orderId;
       claim.expiresAtMs = event.expiresAtMs;
+      state.holdIdByOrder.set(event.orderId, event.holdId);
       state.expiry.push(event.expiresAtMs, event.holdId);
       break;
     }
@@ -134,6 +135,7 @@ function endActiveClaim(state: ShowState, holdId: string, ending: HoldEnding): v
   for (const [pool, quantity] of claim.pools) state.poolHeld[pool]! -= quantity;
   for (const [pool, channel, units] of claim.channelQuota) state.channelPoolUsed[channel]![pool]! -= units;
   state.claims.delete(holdId);
+  if (claim.orderId !== null) state.holdIdByOrder.delete(claim.orderId);
   decrementActiveHolds(state, claim.userId);
   rememberEnding(state, holdId, ending);
 }

@@ -53,6 +53,7 @@ export interface ShowState {
   readonly poolHeld: Int32Array;
   readonly poolSold: Int32Array;
   readonly claims: Map<string, Claim>;
+  /** The hold pinned or sold to each order: one per order, so a pin checks it in O(1). */
   readonly holdIdByOrder: Map<string, string>;
   readonly activeHoldsByUser: Map<string, number>;
   readonly expiry: ExpiryHeap;
@@ -137,9 +138,12 @@ export function checkStateInvariants(state: ShowState): void {
       else poolHeld[pool]! += quantity;
     }
     if (claim.status !== 'sold') activeByUser.set(claim.userId, (activeByUser.get(claim.userId) ?? 0) + 1);
-    if (claim.orderId !== null && claim.status === 'sold') {
+    if (claim.orderId !== null) {
       assert(state.holdIdByOrder.get(claim.orderId) === claim.holdId, `order ${claim.orderId} not indexed`);
     }
+  }
+  for (const [orderId, holdId] of state.holdIdByOrder) {
+    assert(state.claims.get(holdId)?.orderId === orderId, `order ${orderId} indexed to hold ${holdId}, which is not its claim`);
   }
   for (let seat = 0; seat < inventory.seatCount; seat += 1) {
     assert(state.seatStatus[seat] === expectedSeat[seat], `seat ${inventory.seatId(seat)} status disagrees with claims`);

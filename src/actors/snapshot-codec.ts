@@ -77,9 +77,9 @@ export function decodeSnapshot(inventory: Inventory, data: Uint8Array): ShowStat
     const claim: Claim = { holdId, userId, status, seats, pools: pools.length === 0 ? noItems : pools, expiresAtMs, extensionsUsed, orderId, totalCents, split, offerFor: offerFor ?? null, channelQuota: channelQuota === undefined || channelQuota.length === 0 ? noItems : channelQuota };
     for (const [pool, channel, units] of claim.channelQuota) state.channelPoolUsed[channel]![pool]! += units;
     state.claims.set(holdId, claim);
+    if (orderId !== null) state.holdIdByOrder.set(orderId, holdId);
     if (status === 'sold') {
       assert(orderId !== null, `sold hold ${holdId} has no order`);
-      state.holdIdByOrder.set(orderId, holdId);
     } else {
       state.activeHoldsByUser.set(userId, (state.activeHoldsByUser.get(userId) ?? 0) + 1);
       state.expiry.push(expiresAtMs, holdId);

@@ -504,7 +504,8 @@ function observed(state: ShowState): unknown {
       ]),
     ),
     ended: [...state.endedHolds.entries()],
-    orders: Object.fromEntries(state.holdIdByOrder),
+    // The model keeps sold orders; the index also names pinned ones (checkStateInvariants checks those).
+    orders: Object.fromEntries([...state.holdIdByOrder].filter(([, holdId]) => state.claims.get(holdId)?.status === 'sold')),
     activeHoldsByUser: Object.fromEntries([...state.activeHoldsByUser.entries()].sort(([a], [b]) => (a < b ? -1 : 1))),
   };
 }
