@@ -1,4 +1,5 @@
 import type { Problem } from '../../src/protocol/api-error.js';
+import { AnswerError } from '../../src/protocol/answer-error.js';
 import type { ResultCode } from '../../src/protocol/result-codes.js';
 
 /**
@@ -6,7 +7,7 @@ import type { ResultCode } from '../../src/protocol/result-codes.js';
  * document, `code` one of the server's stable result codes (a union type, so a `switch` on it is
  * checked by the compiler). Thrown after the SDK's own retries when the problem stayed retryable.
  */
-export class HoldfastError extends Error {
+export class HoldfastError extends AnswerError {
   override name = 'HoldfastError';
   readonly code: ResultCode;
   readonly status: number;
@@ -16,6 +17,7 @@ export class HoldfastError extends Error {
     readonly problem: Problem,
     readonly details: { idempotencyKey?: string; attempts: number; method?: string; path?: string } = { attempts: 1 },
   ) {
+    // The server's answer: no stack trace (see AnswerError).
     super(`${problem.code}: ${problem.detail}`);
     this.code = problem.code;
     this.status = problem.status;

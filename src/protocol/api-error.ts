@@ -1,3 +1,4 @@
+import { AnswerError } from './answer-error.js';
 import type { ResultCode } from './result-codes.js';
 import { resultCodes } from './result-codes.js';
 
@@ -39,8 +40,9 @@ export function problemOf(code: ResultCode, detail: string, extra?: ProblemExtra
 /**
  * An expected refusal raised by a service (not a bug): transports render it as a problem
  * (REST) or an error ack (socket). Services throw it; they never build HTTP responses.
+ * Like every answer it carries no stack trace (see AnswerError).
  */
-export class ApiError extends Error {
+export class ApiError extends AnswerError {
   override name = 'ApiError';
   constructor(
     readonly code: ResultCode,

@@ -143,6 +143,15 @@ describe('retry policy and errors (fake fetch)', () => {
     }
   });
 
+  it("builds a server's refusal without a stack trace, and leaves the process's stack depth as it was", () => {
+    const before = (Error as unknown as { stackTraceLimit: number }).stackTraceLimit;
+    const refusal = new HoldfastError(problemOf('seat_unavailable', 'taken'), { attempts: 1 });
+    expect(refusal.stack).toBe('HoldfastError: seat_unavailable: taken');
+    expect(refusal).toBeInstanceOf(Error);
+    expect((Error as unknown as { stackTraceLimit: number }).stackTraceLimit).toBe(before);
+    expect(new Error('a bug').stack).toMatch(/\n\s+at /);
+  });
+
   it('gives up after maxAttempts with a network error carrying the key to retry the intent later', async () => {
     const keys: (string | undefined)[] = [];
     const client = new HoldfastClient({ baseUrl: 'http://sdk.invalid', fetch: async (_url, init) => { keys.push(init.headers['idempotency-key']); throw new TypeError('offline'); }, retry: { maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 2 } });
