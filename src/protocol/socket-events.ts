@@ -107,4 +107,6 @@ export type QueueStatusMessage = z.output<typeof QueueStatusResponse>;
 
 export const showRoom = (showId: string): string => `show:${showId}`;
 export const queueRoom = (showId: string): string => `queue:${showId}`;
+/** Fans admitted from the waiting room: no more serving broadcasts, but still the show's status. */
+export const admittedRoom = (showId: string): string => `admitted:${showId}`;
 export const userRoom = (userId: string): string => `user:${userId}`;

@@ -100,6 +100,10 @@ for (const kind of databaseKinds) {
       const heldOverSocket = await new Promise<Ack<HoldResponse>>((resolve) =>
         sockets.at(-1)!.emit('hold', { show_id: showId, idempotency_key: randomUUID(), best_available: { quantity: 1 }, admission_token: message.admission_token }, resolve));
       expect(heldOverSocket.ok).toBe(true);
+      // Admitted, the socket has left the waiting room: the serving broadcasts (every 100 ms here) stop.
+      const seenWhenAdmitted = servingSeen.length;
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect(servingSeen.length).toBe(seenWhenAdmitted);
     });
 
     it('asks for proof of work when the show sets a difficulty', async () => {

@@ -15,6 +15,8 @@ const topicSeparator = '\u001f';
  */
 export class RoomPublisher {
   private readonly polling = new Map<string, Set<Socket>>();
+  /** Long-polling sockets whose upgrade and disconnect are already hooked (once per socket, not per join). */
+  private readonly hooked = new WeakSet<Socket>();
 
   constructor(
     private readonly app: TemplatedApp,
@@ -30,8 +32,14 @@ export class RoomPublisher {
       this.polling.set(room, sockets);
     }
     sockets.add(socket);
-    // After the upgrade socket.io subscribes the WebSocket to the room's topic itself.
-    socket.conn.once('upgrade', () => this.left(room, socket));
+    if (this.hooked.has(socket)) return;
+    this.hooked.add(socket);
+    // After the upgrade socket.io subscribes the WebSocket to every room's topic itself.
+    const forget = (): void => {
+      for (const [name] of this.polling) this.left(name, socket);
+    };
+    socket.conn.once('upgrade', forget);
+    socket.once('disconnect', forget);
   }
 
   left(room: string, socket: Socket): void {
