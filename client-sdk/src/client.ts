@@ -1,7 +1,8 @@
 import type { HoldRequestBody, HoldResponse } from '../../src/protocol/hold-schemas.js';
+import type { ClientToServerEvents } from '../../src/protocol/socket-events.js';
 import { decodeBase64 } from './base64.js';
 import { ServerClock, type Stop } from './clock.js';
-import { HoldfastError } from './errors.js';
+import { HoldfastAbortError, HoldfastError } from './errors.js';
 import { HttpTransport, type AttemptRecord, type FetchLike } from './http.js';
 import { newIdempotencyKey } from './idempotency.js';
 import { LiveConnection, type ConnectionState, type LiveHooks, type LiveOptions } from './live.js';
@@ -45,6 +46,14 @@ export interface MutationOptions {
   idempotencyKey?: string;
   signal?: AbortSignal;
   retry?: Partial<RetryPolicy>;
+  /**
+   * hold and release only. `'socket'`: sent over the live connection when it is up — one
+   * WebSocket frame, no HTTP request, the session checked once per connection — which costs the
+   * server and the phone a fraction of a REST call. When the connection is down, the answer does
+   * not come (timeout, disconnect) or the server answers a retryable problem, the call goes over
+   * REST with the same idempotency key, so it still holds at most once. Default `'http'`.
+   */
+  via?: 'http' | 'socket';
 }
 
 export interface HoldOptions extends MutationOptions {
@@ -216,12 +225,16 @@ export class HoldfastClient {
   async hold(showId: string, request: HoldRequestBody, options: HoldOptions = {}): Promise<HoldResponse> {
     const idempotencyKey = options.idempotencyKey ?? newIdempotencyKey();
     const body = options.channelKey === undefined ? request : { ...request, channel_key: options.channelKey };
-    const send = (admissionToken: string | undefined): Promise<HoldResponse> =>
+    const overHttp = (admissionToken: string | undefined): Promise<HoldResponse> =>
       this.http.request<HoldResponse>({
         method: 'POST', path: `/v1/shows/${enc(showId)}/holds`, body, idempotencyKey,
         ...(admissionToken !== undefined ? { headers: { 'admission-token': admissionToken } } : {}),
         ...mutation(options),
       });
+    const send = (admissionToken: string | undefined): Promise<HoldResponse> =>
+      options.via === 'socket'
+        ? this.overSocket('hold', { ...body, show_id: showId, idempotency_key: idempotencyKey, ...(admissionToken !== undefined ? { admission_token: admissionToken } : {}) }, options.signal, () => overHttp(admissionToken))
+        : overHttp(admissionToken);
     const tracker = this.queues.get(showId);
     try {
       return await send(options.admissionToken ?? this.admissions.get(showId)?.token);
@@ -242,7 +255,24 @@ export class HoldfastClient {
 
   /** Releases a hold: its items return to sale at once. */
   release(holdId: string, options: MutationOptions = {}): Promise<HoldResponse> {
-    return this.http.request({ method: 'DELETE', path: `/v1/holds/${enc(holdId)}`, idempotencyKey: options.idempotencyKey ?? newIdempotencyKey(), ...mutation(options) });
+    const idempotencyKey = options.idempotencyKey ?? newIdempotencyKey();
+    const overHttp = (): Promise<HoldResponse> => this.http.request({ method: 'DELETE', path: `/v1/holds/${enc(holdId)}`, idempotencyKey, ...mutation(options) });
+    return options.via === 'socket' ? this.overSocket('release', { hold_id: holdId, idempotency_key: idempotencyKey }, options.signal, overHttp) : overHttp();
+  }
+
+  /** A hold or release over the live connection, or over REST (same key) when that cannot answer. */
+  private async overSocket<Event extends 'hold' | 'release'>(event: Event, payload: Parameters<ClientToServerEvents[Event]>[0], signal: AbortSignal | undefined, overHttp: () => Promise<HoldResponse>): Promise<HoldResponse> {
+    if (signal?.aborted) throw new HoldfastAbortError();
+    if (this.live.state !== 'connected') return overHttp();
+    try {
+      // A refusal is thrown as REST would throw it: with the intent's key.
+      const answer = this.live.emitWithAck(event, payload, { idempotencyKey: payload.idempotency_key, attempts: 1, method: 'socket', path: event }) as Promise<HoldResponse>;
+      return await (signal === undefined ? answer : untilAborted(answer, signal));
+    } catch (error) {
+      if (error instanceof HoldfastAbortError) throw error;
+      if (error instanceof HoldfastError && !error.retryable) throw error;
+      return overHttp();
+    }
   }
 
   /** Extends a hold (a bounded number of times). */
@@ -350,6 +380,16 @@ export class HoldfastClient {
 
 function signal(options: { signal?: AbortSignal }): { signal?: AbortSignal } {
   return options.signal ? { signal: options.signal } : {};
+}
+
+/** `promise`, or HoldfastAbortError as soon as `signal` fires. */
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(new HoldfastAbortError());
+    if (signal.aborted) return onAbort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
 }
 
 function mutation(options: MutationOptions): { signal?: AbortSignal; retry?: Partial<RetryPolicy> } {

@@ -273,9 +273,10 @@ export class LiveConnection {
   }
 
   /** Emits an event and resolves with its ack's data (HoldfastError for a problem, HoldfastNetworkError on timeout or disconnect). */
-  emitWithAck<Event extends 'show:watch' | 'show:unwatch' | 'queue:join'>(
+  emitWithAck<Event extends 'show:watch' | 'show:unwatch' | 'queue:join' | 'hold' | 'release'>(
     event: Event,
     payload: Parameters<ClientToServerEvents[Event]>[0],
+    details: ConstructorParameters<typeof HoldfastError>[1] = { attempts: 1 },
   ): Promise<AckData<Event>> {
     const socket = this.socket();
     const timeoutMs = this.deps.options.ackTimeoutMs ?? 10_000;
@@ -297,7 +298,7 @@ export class LiveConnection {
       const onAck = (ack: Ack<AckData<Event>>): void => {
         cleanup();
         if (ack.ok) resolve(ack.data);
-        else reject(new HoldfastError(ack.error));
+        else reject(new HoldfastError(ack.error, details));
       };
       // The event/payload/ack triple is tied together by this method's signature.
       (socket.emit as unknown as (event: string, payload: unknown, ack: (ack: Ack<AckData<Event>>) => void) => void)(event, payload, onAck);

@@ -7,7 +7,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { SimulatedPaymentProvider } from '../../src/payments/simulated-provider.js';
 import { bundleOptions, sdkDir } from '../../client-sdk/scripts/bundle-options.js';
 import type * as Sdk from '../../client-sdk/src/index.js';
-import { HoldfastError, HoldfastNetworkError, isHoldfastError, type SeatMapDiffMessage, type SeatMapEvent, type WaitlistOfferMessage } from '../../client-sdk/src/index.js';
+import { HoldfastAbortError, HoldfastError, HoldfastNetworkError, isHoldfastError, type SeatMapDiffMessage, type SeatMapEvent, type WaitlistOfferMessage } from '../../client-sdk/src/index.js';
 import { databaseKinds } from '../support/databases.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 import { Clients, catalogOf, createCatalog, droppingFetch, eventually, heldCount, storeVsServer } from './sdk-helpers.js';
@@ -49,7 +49,7 @@ for (const kind of databaseKinds) {
         beforeListen: async (db) => {
           const created = await createCatalog(catalogOf(db), {
             eventName: 'Sdkfest Live', performer: 'The Typed Definitions', city: 'Clientville',
-            shows: { browse: {}, watch: {}, gap: {}, holds: {}, retry: {}, orders: {}, clock: {}, waitlist: {}, later: {}, bundle: {}, presale: { channels: [{ id: 'presale', name: 'Presale', key: 'presale-2026', seat_ids: ['A:1:1', 'A:1:2', 'A:1:3', 'A:1:4'], pools: [] }] } },
+            shows: { browse: {}, watch: {}, gap: {}, holds: {}, socketHolds: {}, retry: {}, orders: {}, clock: {}, waitlist: {}, later: {}, bundle: {}, presale: { channels: [{ id: 'presale', name: 'Presale', key: 'presale-2026', seat_ids: ['A:1:1', 'A:1:2', 'A:1:3', 'A:1:4'], pools: [] }] } },
           });
           eventId = created.eventId;
           shows = created.showIds;
@@ -58,6 +58,38 @@ for (const kind of databaseKinds) {
     });
     afterEach(() => clients.closeAll());
     afterAll(async () => t.close());
+
+    it("holds and releases over the live socket with via: 'socket', and falls back to REST with the same key", async () => {
+      const showId = shows['socketHolds']!;
+      const restCalls: string[] = [];
+      const fan = await clients.signedIn('socket-fan', { onAttempt: (record) => restCalls.push(`${record.method} ${record.path}`) });
+      const rival = await clients.signedIn('socket-rival', { onAttempt: (record) => restCalls.push(`${record.method} ${record.path}`) });
+      // Not connected yet: the hold goes over REST.
+      const overRest = await fan.hold(showId, { seat_ids: ['A:1:1'] }, { via: 'socket' });
+      expect(restCalls).toContain(`POST /v1/shows/${showId}/holds`);
+      await fan.connect();
+      await rival.connect();
+      restCalls.length = 0;
+      const key = 'socket-hold-key-0001';
+      const held = await fan.hold(showId, { seat_ids: ['A:1:2', 'A:1:3'] }, { via: 'socket', idempotencyKey: key });
+      expect(held).toMatchObject({ status: 'held', seat_ids: ['A:1:2', 'A:1:3'] });
+      // The same intent retried over REST (as after a lost ack) is the same hold, not a second one.
+      expect((await fan.hold(showId, { seat_ids: ['A:1:2', 'A:1:3'] }, { idempotencyKey: key })).hold_id).toBe(held.hold_id);
+      expect(restCalls).toEqual([`POST /v1/shows/${showId}/holds`]);
+      restCalls.length = 0;
+      // A refusal is the server's answer, thrown as it is: no REST retry.
+      const refused: unknown = await rival.hold(showId, { seat_ids: ['A:1:3'] }, { via: 'socket' }).catch((error: unknown) => error);
+      expect(refused).toBeInstanceOf(HoldfastError);
+      expect((refused as HoldfastError).code).toBe('seat_unavailable');
+      expect((refused as HoldfastError).idempotencyKey).toMatch(/./);
+      const aborted = new AbortController();
+      aborted.abort();
+      expect(await rival.hold(showId, { seat_ids: ['A:1:4'] }, { via: 'socket', signal: aborted.signal }).catch((error: unknown) => error)).toBeInstanceOf(HoldfastAbortError);
+      expect((await fan.release(held.hold_id, { via: 'socket' })).hold_id).toBe(held.hold_id);
+      expect((await fan.release(overRest.hold_id, { via: 'socket' })).hold_id).toBe(overRest.hold_id);
+      expect(restCalls).toEqual([]);
+      expect((await rival.hold(showId, { seat_ids: ['A:1:3'] }, { via: 'socket' })).status).toBe('held');
+    });
 
     it('searches events and reads the event, its shows and a seat map', async () => {
       const client = clients.make();
