@@ -103,7 +103,8 @@ describe.skipIf(!databaseUrl)('a 4-worker cluster under an onsale load (node:clu
       await page.getByLabel(`Worker to move ${showId} to`).selectOption(target);
       await page.getByRole('button', { name: `Move ${showId} to the chosen worker` }).click();
       await expect.poll(async () => (await cluster.view()).owners[showId]).toBe(target);
-      await expect.poll(() => page.locator(`tr[data-show-id="${showId}"] td`).nth(1).textContent()).toBe(target);
+      // The page refreshes after the click and every 2 s: two periods is what an operator waits at most.
+      await expect.poll(() => page.locator(`tr[data-show-id="${showId}"] td`).nth(1).textContent(), { timeout: 4_500 }).toBe(target);
       await screenshot(page, 'ops-page-cluster.png');
     } finally {
       await browser.close();

@@ -13,7 +13,9 @@ const refreshMs = 2_000;
 const root = document.getElementById('ops')!;
 const refreshLabel = document.getElementById('ops-refresh')!;
 let timer: ReturnType<typeof setInterval> | null = null;
-let inFlight = false;
+/** The refresh under way, if any; `refreshAgain` asks for one more after it (an action's fresh state must not be dropped). */
+let inFlight: Promise<void> | null = null;
+let refreshAgain = false;
 
 class OpsError extends Error {
   constructor(
@@ -69,12 +71,32 @@ function askForToken(message?: string): void {
 function start(): void {
   if (timer !== null) clearInterval(timer);
   void refresh();
-  timer = setInterval(() => void refresh(), refreshMs);
+  // A timed refresh while one is under way is skipped, not queued: the next tick comes soon.
+  timer = setInterval(() => {
+    if (inFlight === null) void refresh();
+  }, refreshMs);
 }
 
-async function refresh(): Promise<void> {
-  if (inFlight) return;
-  inFlight = true;
+/** Fetches and renders the status; called while one runs, it waits for that one and one more. */
+function refresh(): Promise<void> {
+  if (inFlight !== null) {
+    refreshAgain = true;
+    return inFlight;
+  }
+  inFlight = (async () => {
+    try {
+      do {
+        refreshAgain = false;
+        await refreshOnce();
+      } while (refreshAgain);
+    } finally {
+      inFlight = null;
+    }
+  })();
+  return inFlight;
+}
+
+async function refreshOnce(): Promise<void> {
   try {
     const status = await call<OpsStatus>('GET', '/v1/ops/status');
     // Re-rendering would close a worker list the operator has open; wait for the next refresh.
@@ -85,8 +107,6 @@ async function refresh(): Promise<void> {
       sessionStorage.removeItem(tokenKey);
       askForToken('That token was refused. Check ADMIN_TOKEN.');
     } else refreshLabel.textContent = `Refresh failed: ${error instanceof Error ? error.message : String(error)}`;
-  } finally {
-    inFlight = false;
   }
 }
 
