@@ -494,7 +494,10 @@ export class ShowActor {
     this.recoverAfterCommit = null;
     if (this.phase === 'stopped') {
       // stop() is waiting for this commit: never recover (that would take the lease back).
-      this.failPending(batch, error instanceof FencedError ? 'not_owner' : 'commit_failed', 'the show stopped; retry');
+      // Fenced or a key already recorded: nothing was written and the next owner holds the answer,
+      // so `not_owner` sends the command there (a retried key gets its stored reply).
+      const nothingWritten = error instanceof FencedError || error instanceof IdempotencyConflictError;
+      this.failPending(batch, nothingWritten ? 'not_owner' : 'commit_failed', 'the show stopped; retry');
       this.state = null;
       this.runCommittedReaders();
       return;

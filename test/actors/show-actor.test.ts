@@ -281,4 +281,28 @@ describe.skipIf(!databaseKinds[0]!.available)('show actor pipeline (decides whil
     expect(availability.seatStatus.filter((status) => status === 1)).toHaveLength(1);
     expect(await router.submit(showId, holdEnvelope(showId, 'fan-c', 'k2', { seats: ['101:3:1'] }))).toMatchObject({ ok: true });
   });
+
+  it('a retried key that an earlier owner recorded, met by a move mid-commit, is sent on (not_owner) and the next owner answers the stored reply', async () => {
+    const showId = 'pipeline-move-show';
+    await newShow(showId);
+    const earlier = routerOn(new PostgresJournal(db));
+    const envelope = holdEnvelope(showId, 'fan', 'pay-1', { seats: ['101:4:4'] });
+    const original = await earlier.submit(showId, envelope);
+    expect(original.ok).toBe(true);
+    await earlier.release(showId);
+    // The show moves here; the fan, who never saw the reply, retries the same key after activation.
+    const journal = new GatedJournal(db);
+    const current = routerOn(journal);
+    await current.availability(showId);
+    journal.closed = true;
+    const retried = current.submit(showId, { ...envelope, command: { ...envelope.command, holdId: newHoldId(showId) } as CommandEnvelope['command'] });
+    await journal.waitForAppends(1);
+    // Ops move the show on while that commit (which will find the key already recorded) is in flight.
+    const moving = current.release(showId);
+    journal.open();
+    await moving;
+    expect(await retried).toMatchObject({ ok: false, code: 'not_owner' });
+    const next = routerOn(new PostgresJournal(db));
+    expect(await next.submit(showId, { ...envelope, command: { ...envelope.command, holdId: newHoldId(showId) } as CommandEnvelope['command'] })).toEqual(original);
+  });
 });

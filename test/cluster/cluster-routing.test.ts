@@ -111,7 +111,7 @@ for (const kind of databaseKinds) {
             // A fan who did not see the answer retries the same intent at another worker.
             if (attempt % 3 === 0) {
               const again = await cluster!.workers[(index + attempt + 1) % cluster!.workers.length]!.router.submit(showId, holdEnvelope(showId, userId, key, { seats: want }));
-              expect(again.ok && again.hold?.holdId).toBe(reply.hold.holdId);
+              expect(again.ok && again.hold?.holdId, JSON.stringify(again)).toBe(reply.hold.holdId);
             }
           } else if (!reply.ok && reply.code !== 'seat_unavailable' && reply.code !== 'too_many_holds') unexpected.push(reply);
           await sleep(2);
