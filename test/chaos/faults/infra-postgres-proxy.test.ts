@@ -24,6 +24,8 @@ const faultS = byLevel(10, 45);
 const size = byLevel({ fans: 200, seats: 600, durationS: 16, leadS: 3 }, { fans: 1_000, seats: 3_000, durationS: 60, leadS: 5 });
 /** Once the proxy is clean again, the probe must be acknowledged within this. */
 const recoveryBoundMs = 10_000;
+/** A claim without a reply this long after the faults ended is stuck for good (every request has long been answered or failed). */
+const stuckAfterFaultsMs = 60_000;
 
 describe.skipIf(!databaseUrl)('PostgreSQL behind a slow, connection-dropping proxy during an onsale load', () => {
   let proxy: TcpProxy | null = null;
@@ -64,8 +66,18 @@ describe.skipIf(!databaseUrl)('PostgreSQL behind a slow, connection-dropping pro
     const report = await load;
     const loadEndedAtMs = Date.now();
     const ledgerAudit = await auditWithProviderLedger(server, databaseUrl!, report.runs[0]!.showIds);
-    // A REST call's Idempotency-Key whose first request never completed nor freed its claim: every retry is told "in progress".
-    const stuckByOperation = Object.fromEntries((await audit.query<{ operation: string; n: number }>(`select operation, count(*)::int as n from http_idempotency where status is null and created_at < now() - interval '20 seconds' group by operation`)).rows.map((row) => [row.operation, row.n]));
+    // A REST call's Idempotency-Key whose first request never completed nor freed its claim: every
+    // retry is told "in progress". Requests the slowed database left queued may still be finishing
+    // when the load ends (confirm p99 is seconds here, more on a busy machine), so "for good" means:
+    // still unsettled a minute after the faults ended.
+    const unsettledClaims = async (): Promise<Record<string, number>> =>
+      Object.fromEntries((await audit.query<{ operation: string; n: number }>(`select operation, count(*)::int as n from http_idempotency where status is null and created_at < now() - interval '20 seconds' group by operation`)).rows.map((row) => [row.operation, row.n]));
+    let stuckByOperation = await unsettledClaims();
+    const unsettledAtLoadEnd = Object.values(stuckByOperation).reduce((a, b) => a + b, 0);
+    while (Object.keys(stuckByOperation).length > 0 && Date.now() - faultToMs < stuckAfterFaultsMs) {
+      await sleep(1_000);
+      stuckByOperation = await unsettledClaims();
+    }
     const stuckKeys = Object.values(stuckByOperation).reduce((a, b) => a + b, 0);
     await audit.close();
     const stillSameProcess = !(await Promise.race([serverExited, sleep(10).then(() => false)]));
@@ -87,7 +99,7 @@ describe.skipIf(!databaseUrl)('PostgreSQL behind a slow, connection-dropping pro
     figures.add('orders_confirmed', run.counters.paid);
     recordFigures('infra-postgres-proxy', figures.snapshot());
     console.log(`[chaos postgres-proxy] ${JSON.stringify({
-      stuckKeys, stuckByOperation, proxy: proxy.figures, faultS: (faultToMs - faultFromMs) / 1000, probe: probeFigures, missing: missing.length,
+      stuckKeys, stuckByOperation, unsettledAtLoadEnd, proxy: proxy.figures, faultS: (faultToMs - faultFromMs) / 1000, probe: probeFigures, missing: missing.length,
       probeHoldDuringFault: { count: probeHoldMs.length, p50Ms: probeHoldMs[Math.floor(probeHoldMs.length / 2)] ?? null, p99Ms: probeHoldMs[Math.floor(probeHoldMs.length * 0.99)] ?? null },
       probeFailedDuringFault: faultAnswers.filter((answer) => answer.status === 0 || answer.status >= 500).length, probeAnswersDuringFault: faultAnswers.length,
       load: report.headline, codes: run.codes, ledgerAudit: ledgerAudit.figures, ledgerSettledAfterMs: ledgerAudit.settledAfterMs, loadEndedAtS: (loadEndedAtMs - testStartedMs) / 1000, testS: (Date.now() - testStartedMs) / 1000,
@@ -105,5 +117,5 @@ describe.skipIf(!databaseUrl)('PostgreSQL behind a slow, connection-dropping pro
     expect(run.counters.holdsOk).toBeGreaterThan(0);
     expect(report.headline.soldUnits).toBeGreaterThan(0);
     expect(ledgerAudit.ok, JSON.stringify(ledgerAudit.violations)).toBe(true);
-  }, byLevel(120_000, 400_000));
+  }, byLevel(180_000, 460_000));
 });
