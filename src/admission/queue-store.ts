@@ -9,6 +9,8 @@ export interface RoomCounters {
   paused: boolean;
   ratePerS: number | null;
   mode: 'fixed' | 'adaptive' | null;
+  /** First holds of admitted fans, summed over every worker (adaptive admission). */
+  arrivals: number;
 }
 
 interface RoomRow {
@@ -19,6 +21,7 @@ interface RoomRow {
   paused: boolean;
   rate_per_s: number | null;
   mode: 'fixed' | 'adaptive' | null;
+  arrivals: number;
 }
 
 const toCounters = (row: RoomRow): RoomCounters => ({
@@ -29,6 +32,7 @@ const toCounters = (row: RoomRow): RoomCounters => ({
   paused: row.paused,
   ratePerS: row.rate_per_s === null ? null : Number(row.rate_per_s),
   mode: row.mode,
+  arrivals: Number(row.arrivals),
 });
 
 /** SQL of the waiting room: one counter row per show, one ticket row per fan. */
@@ -43,7 +47,7 @@ export class QueueStore {
 
   async loadRoom(showId: string): Promise<RoomCounters> {
     await this.db.query('insert into waiting_rooms (show_id) values ($1) on conflict do nothing', [showId]);
-    const { rows } = await this.db.query<RoomRow>('select pre_count, post_count, serving, admitted_total, paused, rate_per_s, mode from waiting_rooms where show_id = $1', [showId]);
+    const { rows } = await this.db.query<RoomRow>('select pre_count, post_count, serving, admitted_total, paused, rate_per_s, mode, arrivals from waiting_rooms where show_id = $1', [showId]);
     return toCounters(rows[0]!);
   }
 
@@ -54,7 +58,7 @@ export class QueueStore {
   async issueTickets(showId: string, joins: { userId: string; lottery: number }[], preSale: boolean): Promise<{ places: QueuePlace[]; counters: RoomCounters }> {
     return this.db.transaction(async (tx) => {
       const userIds = [...new Set(joins.map((join) => join.userId))];
-      const counterRow = await tx.query<RoomRow>('select pre_count, post_count, serving, admitted_total, paused, rate_per_s, mode from waiting_rooms where show_id = $1 for update', [showId]);
+      const counterRow = await tx.query<RoomRow>('select pre_count, post_count, serving, admitted_total, paused, rate_per_s, mode, arrivals from waiting_rooms where show_id = $1 for update', [showId]);
       // Driven from the batch's user ids, so each is one primary-key probe whatever the planner's
       // statistics say (a long queue must not turn this into a scan of the show's tickets).
       const existing = await tx.query<{ user_id: string; lottery: number | null; seq: number | null }>(
@@ -86,6 +90,11 @@ export class QueueStore {
 
   async saveServing(showId: string, serving: number, admittedTotal: number): Promise<void> {
     await this.db.query('update waiting_rooms set serving = greatest(serving, $2), admitted_total = greatest(admitted_total, $3), updated_at = now() where show_id = $1', [showId, serving, admittedTotal]);
+  }
+
+  /** Adds first holds of admitted fans seen by this worker (adaptive admission; see migration 009). */
+  async addArrivals(showId: string, count: number): Promise<void> {
+    await this.db.query('update waiting_rooms set arrivals = arrivals + $2 where show_id = $1', [showId, count]);
   }
 
   async saveControls(showId: string, controls: { paused: boolean; ratePerS: number | null; mode: 'fixed' | 'adaptive' | null }): Promise<void> {

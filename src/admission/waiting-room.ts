@@ -58,6 +58,17 @@ interface TicketClaims {
   exp: number;
 }
 
+/** Admissions and first holds count over this window (adaptive mode). */
+const arrivalWindowMs = 30_000;
+
+/** Forgets who arrived before `cutoffMs` (kept in arrival order, so the oldest come first). */
+function forgetArrivalsBefore(room: Room, cutoffMs: number): void {
+  for (const [userId, arrivedAtMs] of room.arrivedAtMs) {
+    if (arrivedAtMs >= cutoffMs) break;
+    room.arrivedAtMs.delete(userId);
+  }
+}
+
 interface AdmissionClaims {
   show: string;
   sub: string;
@@ -68,8 +79,20 @@ interface Room {
   settings: WaitingRoomSettings;
   counters: RoomCounters;
   lastTickMs: number;
-  /** Serving advances of the last seconds (adaptive mode counts them as admitted but not yet holding). */
+  /** Serving advances of the last ticks (adaptive mode counts them as admitted but not yet holding). */
   recentAdvances: number[];
+  /**
+   * Adaptive mode: first holds of admitted fans, per tick over the same window, and who arrived
+   * in it. A fan who has held is counted by the show's active holds (and once it has bought, by
+   * nothing): without this, every admitted fan blocked its place for the whole window.
+   */
+  recentArrivals: number[];
+  /** First holds seen here since the last tick (the owner) or the last flush to the database (other workers). */
+  pendingArrivals: number;
+  /** Who arrived here in the last window, by when (a fan is counted once per window and worker). */
+  arrivedAtMs: Map<string, number>;
+  /** The owner: the database's arrivals total at its last read (other workers' first holds come as its growth). */
+  storedArrivals: number | null;
   measuredRatePerS: number;
   joins: Batcher<{ userId: string; lottery: number }, QueuePlace>;
 }
@@ -143,6 +166,10 @@ export class WaitingRoomService implements AdmissionGate {
       counters,
       lastTickMs: this.options.clock.nowMs(),
       recentAdvances: [],
+      recentArrivals: [],
+      pendingArrivals: 0,
+      arrivedAtMs: new Map(),
+      storedArrivals: null,
       measuredRatePerS: 0,
       joins: new Batcher((joins) => this.issue(showId, joins), this.options.joinBatchMax),
     };
@@ -249,6 +276,10 @@ export class WaitingRoomService implements AdmissionGate {
     if (claims === null || claims.show !== showId || claims.sub !== userId) {
       throw new ApiError('admission_required', 'this show has a waiting room: join the queue and send the admission token you receive');
     }
+    if (room.settings.mode === 'adaptive' && !room.arrivedAtMs.has(userId)) {
+      room.arrivedAtMs.set(userId, this.options.clock.nowMs());
+      room.pendingArrivals += 1;
+    }
   }
 
   async stats(showId: string): Promise<Record<string, unknown>> {
@@ -315,6 +346,9 @@ export class WaitingRoomService implements AdmissionGate {
       paused: stored.paused,
     };
     room.settings = { ...room.settings, mode: stored.mode ?? room.settings.mode, admissionRatePerS: stored.ratePerS ?? room.settings.admissionRatePerS };
+    // Other workers' first holds since the last read (none counted from before this worker owned the room).
+    if (room.storedArrivals !== null) room.pendingArrivals += Math.max(0, stored.arrivals - room.storedArrivals);
+    room.storedArrivals = stored.arrivals;
   }
 
   /** Advances every loaded room's serving counter and broadcasts it. */
@@ -325,7 +359,10 @@ export class WaitingRoomService implements AdmissionGate {
       await this.adoptOwnedRooms(this.options.ticksHere).catch((error: unknown) => this.options.logger.warn({ err: error }, 'adopting owned waiting rooms failed'));
     }
     for (const [showId, pending] of this.rooms) {
-      if (this.options.ticksHere !== undefined && !this.options.ticksHere(showId)) continue;
+      if (this.options.ticksHere !== undefined && !this.options.ticksHere(showId)) {
+        await this.passArrivalsOn(showId, pending, nowMs);
+        continue;
+      }
       const room = await pending.catch(() => null);
       if (room === null) continue;
       try {
@@ -337,6 +374,23 @@ export class WaitingRoomService implements AdmissionGate {
     }
   }
 
+  /**
+   * A worker that does not tick a room adds the first holds it saw to the room's row, where the
+   * owner picks them up (refreshCounters); kept for the next try if the database refuses.
+   */
+  private async passArrivalsOn(showId: string, pending: Promise<Room | null>, nowMs: number): Promise<void> {
+    const room = await pending.catch(() => null);
+    if (room === null) return;
+    forgetArrivalsBefore(room, nowMs - arrivalWindowMs);
+    if (!this.options.sharedCounters || room.pendingArrivals === 0) return;
+    const count = room.pendingArrivals;
+    room.pendingArrivals = 0;
+    await this.options.store.addArrivals(showId, count).catch((error: unknown) => {
+      room.pendingArrivals += count;
+      this.options.logger.warn({ err: error, showId }, 'passing waiting-room arrivals on failed');
+    });
+  }
+
   private async tick(showId: string, room: Room, nowMs: number): Promise<void> {
     const elapsedMs = Math.max(0, nowMs - room.lastTickMs);
     room.lastTickMs = nowMs;
@@ -345,6 +399,11 @@ export class WaitingRoomService implements AdmissionGate {
     const availability = onSale ? await this.options.router.availability(showId) : null;
     // Sold out (every item sold or held): admitting more fans would only make them wait at an empty shop.
     const soldOut = availability !== null && availability.itemsAvailable === 0;
+    const windowTicks = Math.max(1, Math.round(arrivalWindowMs / Math.max(1, this.options.tickMs)));
+    // This tick's first holds count at once: those fans are in activeHolds already.
+    room.recentArrivals.push(room.pendingArrivals);
+    room.pendingArrivals = 0;
+    if (room.recentArrivals.length > windowTicks) room.recentArrivals.shift();
     if (!room.counters.paused && onSale && !soldOut) {
       const issued = room.counters.preCount + room.counters.postCount;
       room.counters = {
@@ -356,15 +415,15 @@ export class WaitingRoomService implements AdmissionGate {
           mode: room.settings.mode,
           ratePerS: room.settings.admissionRatePerS,
           activeHolds: availability?.activeHolds ?? 0,
-          admittedRecently: room.recentAdvances.reduce((sum, step) => sum + step, 0),
+          admittedRecently: Math.max(0, room.recentAdvances.reduce((sum, step) => sum + step, 0) - room.recentArrivals.reduce((sum, step) => sum + step, 0)),
           activeCap: room.settings.activeCap,
         }),
       };
     }
     const advanced = room.counters.serving - before;
     room.recentAdvances.push(advanced);
-    const windowTicks = Math.max(1, Math.round(30_000 / Math.max(1, this.options.tickMs)));
     if (room.recentAdvances.length > windowTicks) room.recentAdvances.shift();
+    forgetArrivalsBefore(room, nowMs - arrivalWindowMs);
     const perSecond = elapsedMs > 0 ? (advanced * 1000) / elapsedMs : 0;
     room.measuredRatePerS = room.measuredRatePerS === 0 ? perSecond : room.measuredRatePerS * 0.7 + perSecond * 0.3;
     if (advanced > 0) {

@@ -7,6 +7,7 @@ import { ordersSchema } from './migrations/005-orders.js';
 import { ticketTransfersSchema } from './migrations/007-ticket-transfers.js';
 import { outboxDeliverySchema } from './migrations/006-outbox-delivery.js';
 import { compactCommitSchema } from './migrations/008-compact-commit.js';
+import { roomArrivalsSchema } from './migrations/009-room-arrivals.js';
 
 export interface Migration {
   version: number;
@@ -24,6 +25,7 @@ export const migrations: Migration[] = [
   { version: 6, name: 'outbox delivery', sql: outboxDeliverySchema },
   { version: 7, name: 'ticket transfers', sql: ticketTransfersSchema },
   { version: 8, name: 'compact group commit', sql: compactCommitSchema },
+  { version: 9, name: 'waiting-room arrivals', sql: roomArrivalsSchema },
 ];
 
 const migrationLockKey = 741_300_001;

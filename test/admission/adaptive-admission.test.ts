@@ -1,0 +1,131 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { QueueStore } from '../../src/admission/queue-store.js';
+import { WaitingRoomService, type WaitingRoomOptions } from '../../src/admission/waiting-room.js';
+import type { ShowRouter } from '../../src/actors/show-router.js';
+import type { SqlDatabase } from '../../src/persistence/database.js';
+import { silentLogger } from '../../src/shared/logger.js';
+import { TokenSigner } from '../../src/shared/signed-tokens.js';
+import { databaseKinds } from '../support/databases.js';
+
+/**
+ * Adaptive admission: the room admits while checkout has room — active holds plus fans admitted
+ * in the last 30 s who have not held yet stay under the cap. A fan who has held counts once (by
+ * its hold), and once it has bought, not at all: the next fans come in without waiting out the window.
+ */
+const kind = databaseKinds[0]!;
+
+/**
+ * A hand-ticked adaptive room: a settable clock and active-hold count, and waiting-room services
+ * over one database (one a second, as in production: the 30 s window is counted in ticks).
+ */
+function adaptiveRoom(showId: string, activeCap: number) {
+  const world = { nowMs: Date.parse('2030-01-01T12:00:10Z'), activeHolds: 0 };
+  const router: ShowRouter = {
+    submit: async () => ({ ok: false, code: 'not_found', detail: 'none' }),
+    availability: async () => ({ showId, version: 1, seatStatus: new Uint8Array(0), poolAvailable: [], activeHolds: world.activeHolds, itemsAvailable: 1_000 }),
+    getHold: async () => null,
+    watch: async () => () => undefined,
+    stopAll: async () => undefined,
+  };
+  const service = (db: SqlDatabase, extra: Partial<WaitingRoomOptions> = {}): WaitingRoomService => {
+    const room = new WaitingRoomService({
+      store: new QueueStore(db), router, signer: new TokenSigner('adaptive-test-secret-1234'), clock: { nowMs: () => world.nowMs }, logger: silentLogger,
+      settingsOf: async () => ({ enabled: true, opensAtMs: 0, onSaleAtMs: Date.parse('2030-01-01T12:00:00Z'), mode: 'adaptive', admissionRatePerS: 100, activeCap, admissionTtlMs: 600_000, powDifficulty: 0 }),
+      onServing: () => undefined, tickMs: 1_000, joinBatchMax: 100, ...extra,
+    });
+    room.close(); // ticked by hand
+    return room;
+  };
+  return { world, service };
+}
+const showId = 'shw-adaptive';
+
+describe('adaptive admission', () => {
+  const { world, service } = adaptiveRoom(showId, 10);
+  let db: SqlDatabase;
+  let room: WaitingRoomService;
+
+  beforeAll(async () => {
+    db = await kind.open();
+    room = service(db);
+  });
+  afterAll(async () => {
+    await db.close();
+  });
+
+  const tick = async (): Promise<number> => {
+    world.nowMs += 1_000;
+    await room.tickAll();
+    return (await room.stats(showId))['admitted'] as number;
+  };
+
+  it('admits up to the cap, waits while admitted fans have not held, and lets the next ones in once they have bought', async () => {
+    const fans = Array.from({ length: 30 }, (_, index) => `fan-${index}`);
+    const tickets = new Map<string, string>();
+    for (const fan of fans) tickets.set(fan, (await room.join(fan, showId, {})).ticket);
+    await room.tickAll(); // the room's first tick starts its clock
+    expect(await tick()).toBe(10);
+    // Ten admitted, none has held yet: they fill checkout.
+    expect(await tick()).toBe(10);
+    const admitted = [];
+    for (const fan of fans) {
+      const status = await room.status(fan, tickets.get(fan)!);
+      if (status.phase === 'admitted') admitted.push({ fan, token: status.admissionToken! });
+    }
+    expect(admitted).toHaveLength(10);
+    // They hold (twice each: a fan counts once) — now their holds fill checkout.
+    for (const { fan, token } of admitted) {
+      await room.checkAdmitted(fan, showId, token);
+      await room.checkAdmitted(fan, showId, token);
+    }
+    world.activeHolds = 10;
+    expect(await tick()).toBe(10);
+    // Half of them bought (their holds are sold): five places open at once, well inside the 30 s window.
+    world.activeHolds = 5;
+    expect(await tick()).toBe(15);
+    // Those five have not held yet: nothing more until they do.
+    expect(await tick()).toBe(15);
+    await expect(room.checkAdmitted('fan-29', showId, admitted[0]!.token)).rejects.toMatchObject({ code: 'admission_required' });
+  });
+});
+
+describe('adaptive admission across workers (one ticks the room, another takes the fans\' holds)', () => {
+  const clusterShowId = 'shw-adaptive-cluster';
+  const { world, service } = adaptiveRoom(clusterShowId, 8);
+  let db: SqlDatabase;
+  let owner: WaitingRoomService;
+  let other: WaitingRoomService;
+
+  beforeAll(async () => {
+    db = await kind.open();
+    owner = service(db, { ticksHere: () => true, sharedCounters: true });
+    other = service(db, { ticksHere: () => false, sharedCounters: true });
+  });
+  afterAll(async () => {
+    await db.close();
+  });
+
+  const tickBoth = async (): Promise<number> => {
+    world.nowMs += 1_000;
+    await other.tickAll(); // passes the first holds it saw on to the room's row
+    await owner.tickAll();
+    return (await owner.stats(clusterShowId))['admitted'] as number;
+  };
+
+  it("counts first holds made through another worker, so a fan who bought frees its place there too", async () => {
+    const fans = Array.from({ length: 20 }, (_, index) => `cluster-fan-${index}`);
+    const tickets = new Map<string, string>();
+    for (const fan of fans) tickets.set(fan, (await owner.join(fan, clusterShowId, {})).ticket);
+    await owner.tickAll(); // starts the room's clock and reads the row's arrivals
+    expect(await tickBoth()).toBe(8);
+    expect(await tickBoth()).toBe(8);
+    // The eight hold through the other worker, then buy.
+    for (const fan of fans.slice(0, 8)) {
+      const status = await owner.status(fan, tickets.get(fan)!);
+      expect(status.phase).toBe('admitted');
+      await other.checkAdmitted(fan, clusterShowId, status.admissionToken!);
+    }
+    world.activeHolds = 0;
+    expect(await tickBoth()).toBe(16);
+  });
+});
