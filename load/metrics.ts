@@ -30,6 +30,8 @@ export const counterNames = [
   'diffs',
   'diffGaps',
   'admitted',
+  /** onsale with --tickets-per-fan: fans who bought every ticket they wanted and left the shop. */
+  'fansDone',
   /** Calls that threw something other than an expected refusal (after the SDK's retries). */
   'errors',
   /** REST attempts the SDK retried (network failure, timeout, retryable problem). */

@@ -47,6 +47,15 @@ export interface LoadOptions {
   specificShare: number;
   /** Seats or units one purchase asks for: 1..maxPerPurchase. */
   maxPerPurchase: number;
+  /**
+   * onsale: each fan wants 1..N tickets (uniform), buys until it has them, then leaves the shop
+   * (its socket stays open, as a phone on the confirmation page). null: fans buy until the run stops.
+   */
+  ticketsPerFan: number | null;
+  /** onsale: the waiting room admits at a fixed rate, or adaptively while checkout has room (activeCap holds). */
+  admissionMode: 'fixed' | 'adaptive';
+  /** onsale, adaptive admission: the target number of active holds (null: the server's default). */
+  activeCap: number | null;
   holdTtlS: number;
   paymentWindowS: number;
   /** browse: driver holds per second. */
@@ -55,8 +64,10 @@ export interface LoadOptions {
   hotSeats: number;
   /** Connections of the baseline engine's own pool. */
   baselinePoolSize: number;
-  /** Mutating calls per fan per second allowed by the server the harness starts. */
+  /** Mutating calls per fan per second allowed by the server the harness starts (REST, and socket events per connection). */
   userRatePerS: number;
+  /** How fans send holds and releases: REST, or socket events on their live connection (the SDK's `via`). */
+  holdsVia: 'http' | 'socket';
   /** Seconds to wait after the load for in-flight work and the outbox to drain before the audit. */
   settleS: number;
   seed: number;
@@ -87,12 +98,16 @@ const help = `npm run load -- --scenario <onsale|hot-seats|browse|ga|hotel> [fla
   --http-connections N  keep-alive connections per worker                  (LOAD_HTTP_CONNECTIONS; default 256)
   --mash-share F --abandon-share F --late-share F --specific-share F      (purchase mix; default 0.1 0.1 0.03 0.3)
   --max-per-purchase N  seats per purchase 1..N                            (default 4)
+  --tickets-per-fan N   onsale: a fan wants 1..N tickets, then leaves      (LOAD_TICKETS_PER_FAN; default: buys until the run stops)
+  --admission-mode M    onsale: fixed | adaptive waiting-room admission    (LOAD_ADMISSION_MODE; default fixed)
+  --active-cap N        onsale, adaptive: target active holds              (LOAD_ACTIVE_CAP; default the server's, 1000)
   --hold-ttl S          show hold TTL, 60..900                             (LOAD_HOLD_TTL_S; default 60)
   --payment-window S    payment window of an order                         (LOAD_PAYMENT_WINDOW_S; default 60)
   --driver-rate N       browse: driver holds per second                    (LOAD_DRIVER_RATE; default 200)
   --hot-seats N         hot-seats: seats everyone wants                    (default 100)
   --baseline-pool N     baseline engine connections                        (LOAD_BASELINE_POOL; default 64)
-  --user-rate N         RATE_LIMIT_USER_PER_S of the started server        (LOAD_USER_RATE; default 1000)
+  --user-rate N         RATE_LIMIT_USER_PER_S and SOCKET_EVENTS_PER_S of the started server (LOAD_USER_RATE; default 1000)
+  --holds-via http|socket  holds and releases over REST or the fan's socket (LOAD_HOLDS_VIA; default http)
   --settle S            wait for in-flight work and the outbox before the audit (LOAD_SETTLE_S; default 60)
   --seed N              random seed of the fans' choices                   (default 1)
   --name NAME           result file name (default the scenario)
@@ -139,12 +154,16 @@ export function loadOptions(scenario: ScenarioName, overrides: Partial<LoadOptio
     lateShare: 0.03,
     specificShare: 0.3,
     maxPerPurchase: 4,
+    ticketsPerFan: env['LOAD_TICKETS_PER_FAN'] ? Math.round(number(env['LOAD_TICKETS_PER_FAN'], 0, 'LOAD_TICKETS_PER_FAN', 1)) : null,
+    admissionMode: admissionMode(env['LOAD_ADMISSION_MODE'], 'LOAD_ADMISSION_MODE', 'fixed'),
+    activeCap: env['LOAD_ACTIVE_CAP'] ? Math.round(number(env['LOAD_ACTIVE_CAP'], 0, 'LOAD_ACTIVE_CAP', 1)) : null,
     holdTtlS: number(env['LOAD_HOLD_TTL_S'], 60, 'LOAD_HOLD_TTL_S', 60),
     paymentWindowS: number(env['LOAD_PAYMENT_WINDOW_S'], 60, 'LOAD_PAYMENT_WINDOW_S', 1),
     driverRatePerS: number(env['LOAD_DRIVER_RATE'], 200, 'LOAD_DRIVER_RATE', 1),
     hotSeats: 100,
     baselinePoolSize: number(env['LOAD_BASELINE_POOL'], 64, 'LOAD_BASELINE_POOL', 1),
     userRatePerS: number(env['LOAD_USER_RATE'], 1_000, 'LOAD_USER_RATE', 1),
+    holdsVia: via(env['LOAD_HOLDS_VIA'], 'LOAD_HOLDS_VIA', 'http'),
     settleS: number(env['LOAD_SETTLE_S'], 60, 'LOAD_SETTLE_S', 1),
     seed: 1,
     keepSchema: false,
@@ -157,6 +176,18 @@ export function loadOptions(scenario: ScenarioName, overrides: Partial<LoadOptio
 }
 
 /** Parses the command line; `null` when --help was asked (the usage is printed). */
+function via(value: string | undefined, name: string, fallback: 'http' | 'socket'): 'http' | 'socket' {
+  if (value === undefined || value === '') return fallback;
+  if (value !== 'http' && value !== 'socket') throw new Error(`${name} must be http or socket`);
+  return value;
+}
+
+function admissionMode(value: string | undefined, name: string, fallback: 'fixed' | 'adaptive'): 'fixed' | 'adaptive' {
+  if (value === undefined || value === '') return fallback;
+  if (value !== 'fixed' && value !== 'adaptive') throw new Error(`${name} must be fixed or adaptive`);
+  return value;
+}
+
 export function parseLoadArgs(argv: string[], env: NodeJS.ProcessEnv = process.env): LoadOptions | null {
   const { values } = parseArgs({
     args: argv,
@@ -182,12 +213,16 @@ export function parseLoadArgs(argv: string[], env: NodeJS.ProcessEnv = process.e
       'late-share': { type: 'string' },
       'specific-share': { type: 'string' },
       'max-per-purchase': { type: 'string' },
+      'tickets-per-fan': { type: 'string' },
+      'admission-mode': { type: 'string' },
+      'active-cap': { type: 'string' },
       'hold-ttl': { type: 'string' },
       'payment-window': { type: 'string' },
       'driver-rate': { type: 'string' },
       'hot-seats': { type: 'string' },
       'baseline-pool': { type: 'string' },
       'user-rate': { type: 'string' },
+      'holds-via': { type: 'string' },
       settle: { type: 'string' },
       seed: { type: 'string' },
       name: { type: 'string' },
@@ -231,12 +266,16 @@ export function parseLoadArgs(argv: string[], env: NodeJS.ProcessEnv = process.e
     lateShare: share(values['late-share'], options.lateShare, '--late-share'),
     specificShare: share(values['specific-share'], options.specificShare, '--specific-share'),
     maxPerPurchase: Math.round(number(values['max-per-purchase'], options.maxPerPurchase, '--max-per-purchase', 1)),
+    ticketsPerFan: values['tickets-per-fan'] === undefined ? options.ticketsPerFan : Math.round(number(values['tickets-per-fan'], 0, '--tickets-per-fan', 1)),
+    admissionMode: admissionMode(values['admission-mode'], '--admission-mode', options.admissionMode),
+    activeCap: values['active-cap'] === undefined ? options.activeCap : Math.round(number(values['active-cap'], 0, '--active-cap', 1)),
     holdTtlS: number(values['hold-ttl'], options.holdTtlS, '--hold-ttl', 60),
     paymentWindowS: number(values['payment-window'], options.paymentWindowS, '--payment-window', 1),
     driverRatePerS: number(values['driver-rate'], options.driverRatePerS, '--driver-rate', 1),
     hotSeats: Math.round(number(values['hot-seats'], options.hotSeats, '--hot-seats', 2)),
     baselinePoolSize: Math.round(number(values['baseline-pool'], options.baselinePoolSize, '--baseline-pool', 1)),
     userRatePerS: Math.round(number(values['user-rate'], options.userRatePerS, '--user-rate', 1)),
+    holdsVia: via(values['holds-via'], '--holds-via', options.holdsVia),
     settleS: number(values.settle, options.settleS, '--settle', 1),
     seed: Math.round(number(values.seed, options.seed, '--seed')),
     keepSchema: values['keep-schema'] ?? false,

@@ -146,7 +146,8 @@ interface Worker {
 
 function forkWorker(params: WorkerParams, aggregate: Aggregate, isSteady: () => boolean, onError: (message: string) => void): Worker {
   const child = fork(workerPath, [], {
-    execArgv: ['--import', 'tsx', '--max-old-space-size=8192'],
+    // LOAD_WORKER_CPU_PROF=<dir>: a V8 CPU profile of each load worker, written there when it stops.
+    execArgv: ['--import', 'tsx', '--max-old-space-size=8192', ...(process.env['LOAD_WORKER_CPU_PROF'] ? ['--cpu-prof', `--cpu-prof-dir=${process.env['LOAD_WORKER_CPU_PROF']}`] : [])],
     env: { ...process.env, LOG_LEVEL: 'silent' },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
@@ -182,7 +183,7 @@ async function runEngine(options: LoadOptions, engine: Engine, hooks: RunHooks):
     if (options.url === null) {
       progress(options.serverWorkers > 1 ? `starting a ${options.serverWorkers}-worker server (fresh schema)…` : 'starting the server (fresh schema)…');
       const limits = {
-          userRatePerS: options.userRatePerS, ipRatePerS: 10_000_000, socketEventsPerS: 30, paymentWindowS: options.paymentWindowS, poolSize: 16,
+          userRatePerS: options.userRatePerS, ipRatePerS: 10_000_000, socketEventsPerS: options.userRatePerS, paymentWindowS: options.paymentWindowS, poolSize: 16,
           mailboxDepthMax: 20_000, batchCommandsMax: 4_096, diffTickMs: 100, queueTickMs: 1_000, outboxPollMs: 250, outboxBatchSize: 1_000,
           reconcileIntervalMs: 5_000,
           reconcileIdleMs: 600_000,
@@ -269,7 +270,7 @@ async function runEngine(options: LoadOptions, engine: Engine, hooks: RunHooks):
       progress(
         `+${Math.round((nowMs - startedAtMs) / 1000)}s connected ${gauges.connected} queued ${gauges.queued} holding ${gauges.holding} | ` +
           `holds ${counters.holdsOk} (${rate('holdsOk')}/s) attempts ${counters.holdAttempts} (${rate('holdAttempts')}/s) paid ${counters.paid} (${rate('paid')}/s) ` +
-          `errors ${counters.errors}` + (plan.endsAtSellOut ? ` | sold ${sold}/${plan.capacity}` : '') + (counters.diffs > 0 ? ` | diffs ${counters.diffs} p99 ${point.diffP99Ms} ms` : '') +
+          `errors ${counters.errors}` + (counters.fansDone > 0 ? ` | fans done ${counters.fansDone}` : '') + (plan.endsAtSellOut ? ` | sold ${sold}/${plan.capacity}` : '') + (counters.diffs > 0 ? ` | diffs ${counters.diffs} p99 ${point.diffP99Ms} ms` : '') +
           (onSaleIn > 0 ? ` | on sale in ${Math.ceil(onSaleIn / 1000)}s` : '') + (gauges.httpQueued > 0 ? ` | client HTTP queue ${gauges.httpQueued}` : ''),
       );
       if (workerError !== null) throw new Error(workerError);
@@ -369,6 +370,11 @@ async function runEngine(options: LoadOptions, engine: Engine, hooks: RunHooks):
       audit,
     };
   } finally {
+    if (process.env['LOAD_WORKER_CPU_PROF']) {
+      // A profiled worker writes its profile as it exits: give it the time to.
+      const exited = workers.map((worker) => (worker.process.exitCode !== null ? Promise.resolve() : new Promise((resolve) => worker.process.once('exit', resolve))));
+      await Promise.race([Promise.all(exited), new Promise((resolve) => setTimeout(resolve, 20_000))]);
+    }
     for (const worker of workers) if (worker.process.exitCode === null) worker.process.kill('SIGKILL');
     await db?.close().catch(() => undefined);
     await server?.stop().catch(() => undefined);

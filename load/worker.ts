@@ -9,6 +9,7 @@
  */
 import { setMaxListeners } from 'node:events';
 import { HoldfastClient } from '../client-sdk/src/client.js';
+import type { LiveOptions } from '../client-sdk/src/live.js';
 import { mulberry32 } from '../bench/support/show-history.js';
 import { emptyAcknowledged, type Acknowledged } from './audit.js';
 import { keepAliveFetch } from './client/keep-alive-fetch.js';
@@ -54,18 +55,35 @@ async function run(params: WorkerParams, stopped: Promise<number>): Promise<void
   const scenario = scenarios[plan.scenario];
   const metrics = new WorkerMetrics();
   const ack = emptyAcknowledged();
-  const http = keepAliveFetch(options.httpConnections);
+  // Against a server on this machine, spread the generator's TCP connections over loopback source
+  // addresses: Linux picks a connect()'s ephemeral port by scanning the range (28,000 ports here,
+  // half of them tried first), so with 20,000 sockets from one address every new connection
+  // scanned thousands of busy ports — 20–28% of a 10,000-fan worker's CPU was in connect().
+  const loopback = new URL(url).hostname === '127.0.0.1';
+  const sourceAddress = (slot: number): string | undefined => (loopback ? `127.0.0.${2 + (slot % 64)}` : undefined);
+  const http = keepAliveFetch(options.httpConnections, sourceAddress(64 + params.workerIndex));
+  let clientCount = 0;
   const stop = new AbortController();
   // Every fan waits on this one signal (thousands of listeners by design).
   setMaxListeners(0, stop.signal);
   const clients: HoldfastClient[] = [];
   const makeClient = (watcher: boolean, seed: number): HoldfastClient => {
+    const localAddress = sourceAddress(params.workerIndex * 31 + clientCount++);
     const client = new HoldfastClient({
       baseUrl: url,
       fetch: http.fetch,
       random: mulberry32(seed),
-      retry: { attemptTimeoutMs: 30_000 },
-      live: { transports: ['websocket'], connectTimeoutMs: 30_000, ackTimeoutMs: 30_000 },
+      // The attempt clock includes the wait in this process's own connection queue — tens of
+      // seconds when 10,000 fans share 256 connections, a wait no phone has. With 30 s, requests
+      // timed out once on the wire, and each abort closed a pooled connection (a reconnect storm).
+      retry: { attemptTimeoutMs: 120_000 },
+      live: {
+        transports: ['websocket'],
+        connectTimeoutMs: 30_000,
+        ackTimeoutMs: 30_000,
+        // engine.io-client hands localAddress to ws in Node (not in its published option types).
+        ...(localAddress ? { extra: { localAddress } as NonNullable<LiveOptions['extra']> } : {}),
+      },
       onAttempt: (record) => {
         if (record.attempt > 1) metrics.count('retries');
       },
@@ -150,7 +168,7 @@ async function run(params: WorkerParams, stopped: Promise<number>): Promise<void
   const allDone = Promise.allSettled(fans).then(() => {
     unfinished = 0;
   });
-  await Promise.race([allDone, pause(graceMs, new AbortController().signal)]);
+  await Promise.race([allDone, pause(graceMs)]);
   if (unfinished > 0) unfinished = metrics.gauges.fansActive;
   clearInterval(reporter);
   metrics.gauges.httpQueued = http.queued();

@@ -2,6 +2,9 @@
  * The SDK's `fetch` for a load worker: node:http over one keep-alive Agent per worker process,
  * so thousands of simulated fans share a bounded number of TCP connections (the global fetch
  * would open one per concurrent request, and this Node has no public undici to bound it).
+ * Requests beyond the pool wait in the Agent's queue; one whose attempt times out there is dropped
+ * unsent and costs no connection (test/load/keep-alive-fetch.test.ts), while one aborted on the
+ * wire closes its connection, as a phone's would.
  */
 import http from 'node:http';
 import type { FetchLike, FetchResponseLike } from '../../client-sdk/src/http.js';
@@ -13,8 +16,9 @@ export interface KeepAliveFetch {
   close(): void;
 }
 
-export function keepAliveFetch(maxSockets: number): KeepAliveFetch {
-  const agent = new http.Agent({ keepAlive: true, maxSockets, maxFreeSockets: maxSockets, scheduling: 'fifo' });
+/** `localAddress`: the source address of every connection (a loopback alias, see load/worker.ts). */
+export function keepAliveFetch(maxSockets: number, localAddress?: string): KeepAliveFetch {
+  const agent = new http.Agent({ keepAlive: true, maxSockets, maxFreeSockets: maxSockets, scheduling: 'fifo', ...(localAddress ? { localAddress } : {}) });
   const fetch: FetchLike = (url, init) =>
     new Promise<FetchResponseLike>((resolve, reject) => {
       const headers: Record<string, string | number> = { ...init.headers };

@@ -55,7 +55,7 @@ export const browse: Scenario = {
         void (async () => {
           const outcome = await tryHold({ ...context, client }, plan.showId, { seat_ids: group });
           if (outcome.ok) {
-            await pause(holdLifeMs, new AbortController().signal);
+            await pause(holdLifeMs);
             await release({ ...context, client }, outcome.hold);
           }
         })().finally(() => {
@@ -64,6 +64,6 @@ export const browse: Scenario = {
       }
       await pause(tickMs, signal);
     }
-    while (inFlight > 0) await pause(50, new AbortController().signal);
+    while (inFlight > 0) await pause(50);
   },
 };

@@ -42,7 +42,7 @@ export const hotSeats: Scenario = {
     while (!signal.aborted) {
       const outcome = await tryHold(context, plan.showId, { seat_ids: groups[Math.floor(random() * groups.length)]! });
       if (outcome.ok) {
-        await pause(random() * 100, new AbortController().signal);
+        await pause(random() * 100);
         await release(context, outcome.hold);
       } else if (outcome.code === 'error') {
         await pause(200, signal);

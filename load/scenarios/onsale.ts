@@ -3,11 +3,12 @@
  * room; fans arrive meanwhile (sign in, open their socket, join the room: the pre-sale lottery
  * orders them), are admitted at the room's rate, then race for the best seats — best-available,
  * or specific seats picked from the live seat map — and buy (see fan-actions.ts for the mix of
- * payers, mashers, abandoners and late payers). A fan keeps buying until the run stops: the run
- * ends when every seat is sold (abandoned holds come back at their TTL and are bought again).
+ * payers, mashers, abandoners and late payers). A fan keeps buying until the run stops, or with
+ * --tickets-per-fan until it has the tickets it wanted: the run ends when every seat is sold
+ * (abandoned holds come back at their TTL and are bought again).
  */
 import { randomBytes } from 'node:crypto';
-import { arrive, buy, countError, pause, tryHold } from './fan-actions.js';
+import { arrive, buy, countError, onStop, pause, tryHold, unitsOf } from './fan-actions.js';
 import { createArenaShow } from './organizer.js';
 import type { FanContext, Scenario, WorkerShared } from './scenario.js';
 import type { HoldRequestBody } from '../../src/protocol/hold-schemas.js';
@@ -32,19 +33,28 @@ export function pickAdjacentSeats(shared: WorkerShared, quantity: number, random
   return null;
 }
 
-/** Holds and buys until the run stops; refusals are answered by trying again, as fans do. */
-export async function purchaseLoop(context: FanContext, request: (lastRefusal: string | null) => HoldRequestBody, soldOutCodes: string[]): Promise<void> {
+/**
+ * Holds and buys until the run stops, or until the fan has `wanted` tickets (then it leaves);
+ * refusals are answered by trying again, as fans do. `request` gets the last refusal and the
+ * most units the fan still wants.
+ */
+export async function purchaseLoop(context: FanContext, request: (lastRefusal: string | null, mostUnits: number) => HoldRequestBody, soldOutCodes: string[], wanted: number | null = null): Promise<void> {
   const { plan, signal, metrics, random } = context;
   let lastRefusal: string | null = null;
   let soldOutInARow = 0;
+  let bought = 0;
   while (!signal.aborted) {
-    const outcome = await tryHold(context, plan.showId, request(lastRefusal));
+    if (wanted !== null && bought >= wanted) {
+      metrics.count('fansDone');
+      return;
+    }
+    const outcome = await tryHold(context, plan.showId, request(lastRefusal, wanted === null ? Number.POSITIVE_INFINITY : wanted - bought));
     lastRefusal = outcome.ok ? null : outcome.code;
     if (outcome.ok) soldOutInARow = 0;
     if (outcome.ok) {
       metrics.gauge('holding', 1);
       try {
-        await buy(context, outcome.hold);
+        if ((await buy(context, outcome.hold)) === 'paid') bought += unitsOf(outcome.hold);
       } finally {
         metrics.gauge('holding', -1);
       }
@@ -84,7 +94,8 @@ export const onsale: Scenario = {
         waiting_room: {
           enabled: true,
           opens_at: new Date(nowMs - 1_000).toISOString(),
-          mode: 'fixed',
+          mode: options.admissionMode,
+          ...(options.activeCap !== null ? { active_cap: options.activeCap } : {}),
           admission_rate_per_s: Math.round(options.admitRatePerS ?? Math.max(50, options.fans / 10)),
           admission_ttl_s: 3_600,
           max_tickets_per_user: 50,
@@ -101,8 +112,11 @@ export const onsale: Scenario = {
     const tracker = await client.joinQueue(plan.showId, { pollIntervalMs: 10_000 });
     metrics.gauge('queued', 1);
     try {
-      const stopped = new Promise<null>((resolve) => signal.addEventListener('abort', () => resolve(null), { once: true }));
-      const admission = await Promise.race([tracker.admitted(), stopped]);
+      let unsubscribe = (): void => undefined;
+      const stopped = new Promise<null>((resolve) => {
+        unsubscribe = onStop(signal, () => resolve(null));
+      });
+      const admission = await Promise.race([tracker.admitted(), stopped]).finally(() => unsubscribe());
       if (admission === null) return;
       metrics.count('admitted');
       metrics.recordMs('admission', Math.max(0, Date.now() - plan.onSaleAtMs));
@@ -113,10 +127,11 @@ export const onsale: Scenario = {
       metrics.gauge('queued', -1);
       tracker.stop();
     }
-    await purchaseLoop(context, () => {
-      const quantity = 1 + Math.floor(random() * options.maxPerPurchase);
+    const wanted = options.ticketsPerFan === null ? null : 1 + Math.floor(random() * options.ticketsPerFan);
+    await purchaseLoop(context, (_lastRefusal, mostUnits) => {
+      const quantity = Math.min(mostUnits, 1 + Math.floor(random() * options.maxPerPurchase));
       const seats = random() < options.specificShare ? pickAdjacentSeats(shared, quantity, random) : null;
       return seats === null ? { best_available: { quantity } } : { seat_ids: seats };
-    }, ['sold_out']);
+    }, ['sold_out'], wanted);
   },
 };

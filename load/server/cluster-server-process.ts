@@ -29,7 +29,11 @@ export async function startClusterServerProcess(options: { connectionString: str
     DATABASE_SCHEMA: schema, PORT: String(port), WORKERS: String(options.workers), HOLDFAST_NODE_ID: schema, CLUSTER_KEY_PREFIX: `${schema}:`,
   };
   delete env['WORKER_ID'];
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+  // LOAD_SERVER_CPU_PROF=<dir>: a V8 CPU profile of the primary and of each worker (node:cluster
+  // passes the primary's execArgv on), written there when they stop.
+  const profileDir = process.env['LOAD_SERVER_CPU_PROF'];
+  const profileArgs = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
+  const child = spawn(process.execPath, [...profileArgs, '--import', 'tsx', 'src/main.ts'], {
     env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '', ...env },
     stdio: ['ignore', 'inherit', 'inherit'],
   });

@@ -35,3 +35,21 @@ postgres('a short on-sale sells seats, charges once per order, refunds late paye
   expect(run.latency.diff.count).toBeGreaterThan(0);
   expect(run.counters.errors).toBe(0);
 }, 120_000);
+
+postgres('fans who want a few tickets buy them and leave, admitted adaptively while checkout has room; audit clean', async () => {
+  const report = await runScenario(loadOptions('onsale', {
+    fans: 150, seats: 1_000, durationS: 30, leadS: 3, admitRatePerS: 100, connectRatePerS: 400, ticketsPerFan: 3,
+    admissionMode: 'adaptive', activeCap: 40, paymentWindowS: 20, lateShare: 0, mashShare: 0.2, abandonShare: 0.1, settleS: 30, progress: false,
+  }));
+  const run = report.runs[0]!;
+  expect(run.audit.violations).toEqual([]);
+  expect(report.ok).toBe(true);
+  // Demand (150 fans × 1..3 tickets) is below supply: every fan gets what it wanted and leaves, which ends the run.
+  expect(run.endedBy).toBe('fans-done');
+  expect(run.counters.admitted).toBe(150);
+  expect(run.counters.fansDone).toBe(150);
+  expect(run.counters.itemsSold).toBeGreaterThanOrEqual(150);
+  expect(run.counters.itemsSold).toBeLessThanOrEqual(450);
+  expect(run.audit.figures['seatsSold']).toBe(run.counters.itemsSold);
+  expect(run.counters.errors).toBe(0);
+}, 120_000);
