@@ -29,6 +29,8 @@ export interface LoadOptions {
   adminToken: string;
   /** Engines to run; `hot-seats` runs both by default. */
   engines: Engine[];
+  /** With both engines: rounds of the pair, alternating which goes first; the comparison takes the median round. */
+  rounds: number;
   /** Fans connected per second per worker (the ramp). */
   connectRatePerS: number;
   /** Seconds from setup to on-sale (onsale: fans join the waiting room meanwhile); default from the ramp. */
@@ -91,6 +93,7 @@ const help = `npm run load -- --scenario <onsale|hot-seats|browse|ga|hotel> [fla
   --schema NAME         with --url: the schema that server uses, for the audit (LOAD_SCHEMA)
   --admin-token T       organizer token of the --url server                (ADMIN_TOKEN)
   --engine E            holdfast | baseline | both (hot-seats default both) (LOAD_ENGINE)
+  --rounds N            with both engines: N rounds, alternating first engine; median ratio (LOAD_ROUNDS; default 1)
   --connect-rate N      fans connected per second per worker               (LOAD_CONNECT_RATE; default 1000)
   --lead S              seconds before on-sale (onsale)                    (LOAD_LEAD_S)
   --admit-rate N        waiting-room admissions per second (onsale)        (LOAD_ADMIT_RATE; default fans/10)
@@ -144,6 +147,7 @@ export function loadOptions(scenario: ScenarioName, overrides: Partial<LoadOptio
     schema: env['LOAD_SCHEMA'] || null,
     adminToken: env['ADMIN_TOKEN'] || 'holdfast-admin',
     engines: engine === 'both' ? ['holdfast', 'baseline'] : engine === 'baseline' || engine === 'holdfast' ? [engine] : scenario === 'hot-seats' ? ['holdfast', 'baseline'] : ['holdfast'],
+    rounds: Math.round(number(env['LOAD_ROUNDS'], 1, 'LOAD_ROUNDS', 1)),
     connectRatePerS: number(env['LOAD_CONNECT_RATE'], 1_000, 'LOAD_CONNECT_RATE', 1),
     leadS: env['LOAD_LEAD_S'] ? number(env['LOAD_LEAD_S'], 0, 'LOAD_LEAD_S', 1) : null,
     admitRatePerS: env['LOAD_ADMIT_RATE'] ? number(env['LOAD_ADMIT_RATE'], 0, 'LOAD_ADMIT_RATE', 1) : null,
@@ -203,6 +207,7 @@ export function parseLoadArgs(argv: string[], env: NodeJS.ProcessEnv = process.e
       schema: { type: 'string' },
       'admin-token': { type: 'string' },
       engine: { type: 'string' },
+      rounds: { type: 'string' },
       'connect-rate': { type: 'string' },
       lead: { type: 'string' },
       'admit-rate': { type: 'string' },
@@ -256,6 +261,7 @@ export function parseLoadArgs(argv: string[], env: NodeJS.ProcessEnv = process.e
     serverWorkers: Math.round(number(values['server-workers'], options.serverWorkers, '--server-workers', 1)),
     adminToken: values['admin-token'] ?? options.adminToken,
     engines: engine === undefined ? ((values.url ?? options.url) !== null ? ['holdfast'] : options.engines) : engine === 'both' ? ['holdfast', 'baseline'] : [engine as Engine],
+    rounds: Math.round(number(values.rounds, options.rounds, '--rounds', 1)),
     connectRatePerS: number(values['connect-rate'], options.connectRatePerS, '--connect-rate', 1),
     leadS: values.lead === undefined ? options.leadS : number(values.lead, 0, '--lead', 1),
     admitRatePerS: values['admit-rate'] === undefined ? options.admitRatePerS : number(values['admit-rate'], 0, '--admit-rate', 1),

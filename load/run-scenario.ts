@@ -43,6 +43,8 @@ export interface TimelinePoint {
 
 export interface EngineRun {
   engine: Engine;
+  /** Which round of the engine pair this run belongs to (1-based; 1 unless --rounds). */
+  round: number;
   url: string;
   /** The harness's own server (null with --url). */
   server: { pid: number; schema: string; env: Record<string, string> } | null;
@@ -77,10 +79,21 @@ export interface LoadReport {
   options: LoadOptions;
   machine: { cpus: number; cpuModel: string; loadAverage: number[]; node: string };
   runs: EngineRun[];
-  /** hot-seats with both engines: holdfast ÷ baseline. */
-  comparison: { attemptsPerSRatio: number; p99Ratio: number; target: string; met: boolean } | null;
+  /** hot-seats with both engines: holdfast ÷ baseline, the median over the rounds (each round's pair measured back to back). */
+  comparison: { attemptsPerSRatio: number; p99Ratio: number; target: string; met: boolean; rounds: RoundComparison[] } | null;
   ok: boolean;
   headline: Record<string, number | string | boolean | null>;
+}
+
+export interface RoundComparison {
+  round: number;
+  first: Engine;
+  holdfastAttemptsPerS: number;
+  baselineAttemptsPerS: number;
+  attemptsPerSRatio: number;
+  holdfastP99Ms: number;
+  baselineP99Ms: number;
+  p99Ratio: number;
 }
 
 export interface RunHooks {
@@ -89,6 +102,11 @@ export interface RunHooks {
 }
 
 const round = (value: number, digits = 1): number => (Number.isFinite(value) ? Math.round(value * 10 ** digits) / 10 ** digits : 0);
+const median = (values: number[]): number => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+};
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Adds up the workers' reports: cumulative counters, current gauges, merged histograms. */
@@ -173,7 +191,7 @@ function summaries(aggregate: Aggregate): Record<LatencyName, LatencySummary> {
   return Object.fromEntries(latencyNames.map((name) => [name, summarize(aggregate.totals.get(name)!)])) as Record<LatencyName, LatencySummary>;
 }
 
-async function runEngine(options: LoadOptions, engine: Engine, hooks: RunHooks): Promise<EngineRun> {
+async function runEngine(options: LoadOptions, engine: Engine, hooks: RunHooks): Promise<Omit<EngineRun, 'round'>> {
   const scenario = scenarios[options.scenario];
   const progress = (line: string): void => hooks.onProgress?.(`[load ${options.scenario} ${engine}] ${line}`);
   let server: ServerProcess | null = null;
@@ -410,18 +428,47 @@ async function auditBaseline(server: ServerProcess, plan: ScenarioPlan, ack: Ack
 export async function runScenario(options: LoadOptions, hooks: RunHooks = {}): Promise<LoadReport> {
   const startedAt = new Date().toISOString();
   const engines: Engine[] = options.url !== null ? ['holdfast'] : options.engines;
+  const comparing = engines.includes('holdfast') && engines.includes('baseline');
+  const rounds = comparing ? options.rounds : 1;
   const runs: EngineRun[] = [];
-  for (const engine of engines) runs.push(await runEngine(options, engine, hooks));
-  const holdfast = runs.find((run) => run.engine === 'holdfast');
-  const baseline = runs.find((run) => run.engine === 'baseline');
+  for (let roundNumber = 1; roundNumber <= rounds; roundNumber += 1) {
+    // Every other round the baseline goes first, so a machine that slows down (or warms up) over
+    // the run weighs on both engines alike.
+    const order = roundNumber % 2 === 0 ? [...engines].reverse() : engines;
+    for (const engine of order) {
+      if (rounds > 1) hooks.onProgress?.(`[load ${options.scenario}] round ${roundNumber}/${rounds}: ${engine}`);
+      runs.push({ ...(await runEngine(options, engine, hooks)), round: roundNumber });
+    }
+  }
+  const roundComparisons: RoundComparison[] = comparing
+    ? Array.from({ length: rounds }, (_, index) => {
+        const pair = runs.filter((run) => run.round === index + 1);
+        const holdfast = pair.find((run) => run.engine === 'holdfast')!;
+        const baseline = pair.find((run) => run.engine === 'baseline')!;
+        return {
+          round: index + 1,
+          first: pair[0]!.engine,
+          holdfastAttemptsPerS: holdfast.rates.steadyHoldAttemptsPerS,
+          baselineAttemptsPerS: baseline.rates.steadyHoldAttemptsPerS,
+          attemptsPerSRatio: round(holdfast.rates.steadyHoldAttemptsPerS / Math.max(1e-9, baseline.rates.steadyHoldAttemptsPerS), 2),
+          holdfastP99Ms: holdfast.steadyHold.p99Ms,
+          baselineP99Ms: baseline.steadyHold.p99Ms,
+          p99Ratio: round(holdfast.steadyHold.p99Ms / Math.max(1e-9, baseline.steadyHold.p99Ms), 3),
+        };
+      })
+    : [];
   const comparison =
-    holdfast && baseline
+    roundComparisons.length > 0
       ? (() => {
-          const attemptsPerSRatio = round(holdfast.rates.steadyHoldAttemptsPerS / Math.max(1e-9, baseline.rates.steadyHoldAttemptsPerS), 2);
-          const p99Ratio = round(holdfast.steadyHold.p99Ms / Math.max(1e-9, baseline.steadyHold.p99Ms), 3);
-          return { attemptsPerSRatio, p99Ratio, target: '>= 5x the baseline answered attempts/s at a lower p99', met: attemptsPerSRatio >= 5 && p99Ratio < 1 };
+          const attemptsPerSRatio = round(median(roundComparisons.map((entry) => entry.attemptsPerSRatio)), 2);
+          const p99Ratio = round(median(roundComparisons.map((entry) => entry.p99Ratio)), 3);
+          return { attemptsPerSRatio, p99Ratio, target: '>= 5x the baseline answered attempts/s at a lower p99', met: attemptsPerSRatio >= 5 && p99Ratio < 1, rounds: roundComparisons };
         })()
       : null;
+  const holdfastRuns = runs.filter((run) => run.engine === 'holdfast');
+  const baselineRuns = runs.filter((run) => run.engine === 'baseline');
+  const holdfast = holdfastRuns[0];
+  const baseline = baselineRuns[0];
   const main = holdfast ?? runs[0]!;
   const headline: LoadReport['headline'] = {
     scenario: options.scenario,
@@ -446,10 +493,14 @@ export async function runScenario(options: LoadOptions, hooks: RunHooks = {}): P
     errors: main.counters.errors,
     ...(baseline
       ? {
-          baselineSteadyHoldAttemptsPerS: baseline.rates.steadyHoldAttemptsPerS,
-          baselineHoldP99Ms: baseline.steadyHold.p99Ms,
-          holdfastSteadyHoldP99Ms: holdfast?.steadyHold.p99Ms ?? null,
+          // Medians over the rounds (with one round, that round's figures).
+          rounds,
+          holdfastSteadyHoldAttemptsPerS: round(median(holdfastRuns.map((run) => run.rates.steadyHoldAttemptsPerS))),
+          baselineSteadyHoldAttemptsPerS: round(median(baselineRuns.map((run) => run.rates.steadyHoldAttemptsPerS))),
+          baselineHoldP99Ms: round(median(baselineRuns.map((run) => run.steadyHold.p99Ms)), 2),
+          holdfastSteadyHoldP99Ms: holdfast ? round(median(holdfastRuns.map((run) => run.steadyHold.p99Ms)), 2) : null,
           attemptsPerSRatio: comparison?.attemptsPerSRatio ?? null,
+          roundRatios: comparison ? comparison.rounds.map((entry) => entry.attemptsPerSRatio).join(' ') : null,
           p99Ratio: comparison?.p99Ratio ?? null,
           targetMet: comparison?.met ?? null,
         }

@@ -51,7 +51,7 @@ export function lineChart(title: string, unit: string, series: Series[], width =
 const table = (rows: (string | number)[][], header: string[]): string =>
   `<table><thead><tr>${header.map((cell) => `<th>${escape(cell)}</th>`).join('')}</tr></thead><tbody>${rows.map((row) => `<tr>${row.map((cell) => `<td>${escape(typeof cell === 'number' ? cell.toLocaleString('en-US') : cell)}</td>`).join('')}</tr>`).join('')}</tbody></table>`;
 
-function engineSection(run: EngineRun): string {
+function engineSection(report: LoadReport, run: EngineRun): string {
   const series = (name: string, color: string, pick: (point: EngineRun['timeline'][number]) => number | null): Series => ({
     name, color, points: run.timeline.flatMap((point) => { const value = pick(point); return value === null ? [] : [[point.t, value] as [number, number]]; }),
   });
@@ -82,7 +82,7 @@ function engineSection(run: EngineRun): string {
   const audit = run.audit.ok
     ? `<p class="ok">Audit clean: ${escape(Object.entries(run.audit.figures).map(([name, value]) => `${name} ${value.toLocaleString('en-US')}`).join(', '))}</p>`
     : `<p class="bad">Audit FAILED</p><ul>${run.audit.violations.map((violation) => `<li>${escape(violation)}</li>`).join('')}</ul>`;
-  return `<section><h2>Engine: ${escape(run.engine)}</h2>
+  return `<section><h2>Engine: ${escape(run.engine)}${run.round > 1 || report.comparison?.rounds.length ? `, round ${run.round}` : ''}</h2>
 <p>${run.fans.toLocaleString('en-US')} fans (${run.watchers} watching), ${run.workers} worker(s); ${run.capacity.toLocaleString('en-US')} units; ${run.soldUnits.toLocaleString('en-US')} sold;
 ended by ${escape(run.endedBy)} after ${run.loadSeconds} s${run.sellOutS === null ? '' : `; sold out ${run.sellOutS} s after on-sale`}; peak connected ${run.peaks.connected.toLocaleString('en-US')}.
 Rates: ${run.rates.holdAttemptsPerS} hold attempts/s (steady ${run.rates.steadyHoldAttemptsPerS}/s), ${run.rates.holdsPerS} holds/s, ${run.rates.paidPerS} orders paid/s.</p>
@@ -91,7 +91,9 @@ ${audit}${throughput}${latency}${population}<div class="tables">${percentiles}${
 
 export function renderHtml(report: LoadReport): string {
   const comparison = report.comparison
-    ? `<p><b>holdfast ÷ baseline:</b> answered attempts/s ×${report.comparison.attemptsPerSRatio}, p99 ×${report.comparison.p99Ratio} — target ${escape(report.comparison.target)}: <b>${report.comparison.met ? 'met' : 'missed'}</b></p>`
+    ? `<p><b>holdfast ÷ baseline${report.comparison.rounds.length > 1 ? `, median of ${report.comparison.rounds.length} rounds` : ''}:</b> answered attempts/s ×${report.comparison.attemptsPerSRatio}, p99 ×${report.comparison.p99Ratio} — target ${escape(report.comparison.target)}: <b>${report.comparison.met ? 'met' : 'missed'}</b></p>
+<table><tr><th>round</th><th>first</th><th>holdfast attempts/s</th><th>baseline attempts/s</th><th>ratio</th><th>holdfast p99 ms</th><th>baseline p99 ms</th><th>p99 ratio</th></tr>
+${report.comparison.rounds.map((entry) => `<tr><td>${entry.round}</td><td>${escape(entry.first)}</td><td>${entry.holdfastAttemptsPerS}</td><td>${entry.baselineAttemptsPerS}</td><td>×${entry.attemptsPerSRatio}</td><td>${entry.holdfastP99Ms}</td><td>${entry.baselineP99Ms}</td><td>×${entry.p99Ratio}</td></tr>`).join('\n')}</table>`
     : '';
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Holdfast load: ${escape(report.name)}</title>
 <style>body{font-family:system-ui,sans-serif;margin:24px;max-width:980px;color:#222}figure{margin:12px 0}figcaption{font-weight:600}table{border-collapse:collapse;margin:8px 16px 8px 0;font-size:13px;vertical-align:top}td,th{border:1px solid #ddd;padding:3px 8px;text-align:right}td:first-child,th:first-child{text-align:left}.tables{display:flex;flex-wrap:wrap;align-items:flex-start}.ok{color:#1a7f37;font-weight:600}.bad{color:#c00;font-weight:700}code{background:#f4f4f4;padding:1px 4px}</style></head>
@@ -99,7 +101,7 @@ export function renderHtml(report: LoadReport): string {
 <p>${escape(report.startedAt)} → ${escape(report.finishedAt)}; ${report.machine.cpus} × ${escape(report.machine.cpuModel)}, Node ${escape(report.machine.node)}, load average ${report.machine.loadAverage.join(' / ')}.
 Server, load generator and PostgreSQL share this machine.</p>
 <p>Headline: <code>${escape(JSON.stringify(report.headline))}</code></p>${comparison}
-${report.runs.map(engineSection).join('\n')}
+${report.runs.map((run) => engineSection(report, run)).join('\n')}
 </body></html>
 `;
 }
