@@ -31,7 +31,19 @@ function canonicalJson(value: unknown): string {
     return `${json}]`;
   }
   const object = value as Record<string, unknown>;
-  const keys = Object.keys(object).sort(); // UTF-16 code unit order, as `<` compares
+  const keys = Object.keys(object);
+  // Sorted in place by UTF-16 code units, as Array#sort's default (so fingerprints stay what they
+  // were); a command has a handful of keys, often in order already, and Array#sort copied them:
+  // profiling the actor benchmark found it a sixth of all bytes allocated.
+  for (let index = 1; index < keys.length; index += 1) {
+    const key = keys[index]!;
+    let at = index - 1;
+    while (at >= 0 && keys[at]! > key) {
+      keys[at + 1] = keys[at]!;
+      at -= 1;
+    }
+    keys[at + 1] = key;
+  }
   let json = '{';
   for (const key of keys) {
     const entry = object[key];
