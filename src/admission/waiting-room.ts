@@ -61,6 +61,13 @@ interface TicketClaims {
 /** Admissions and first holds count over this window (adaptive mode). */
 const arrivalWindowMs = 30_000;
 
+/**
+ * How long a fan's first hold is remembered: as long as an admission token lasts, not just the
+ * window, or a fan still shopping 30 s after its first hold would count as a new arrival at its
+ * next hold and offset another fan's admission (the room would admit past its cap).
+ */
+const arrivalMemoryMs = (room: Room): number => Math.max(arrivalWindowMs, room.settings.admissionTtlMs);
+
 /** Forgets who arrived before `cutoffMs` (kept in arrival order, so the oldest come first). */
 function forgetArrivalsBefore(room: Room, cutoffMs: number): void {
   for (const [userId, arrivedAtMs] of room.arrivedAtMs) {
@@ -381,7 +388,7 @@ export class WaitingRoomService implements AdmissionGate {
   private async passArrivalsOn(showId: string, pending: Promise<Room | null>, nowMs: number): Promise<void> {
     const room = await pending.catch(() => null);
     if (room === null) return;
-    forgetArrivalsBefore(room, nowMs - arrivalWindowMs);
+    forgetArrivalsBefore(room, nowMs - arrivalMemoryMs(room));
     if (!this.options.sharedCounters || room.pendingArrivals === 0) return;
     const count = room.pendingArrivals;
     room.pendingArrivals = 0;
@@ -423,7 +430,7 @@ export class WaitingRoomService implements AdmissionGate {
     const advanced = room.counters.serving - before;
     room.recentAdvances.push(advanced);
     if (room.recentAdvances.length > windowTicks) room.recentAdvances.shift();
-    forgetArrivalsBefore(room, nowMs - arrivalWindowMs);
+    forgetArrivalsBefore(room, nowMs - arrivalMemoryMs(room));
     const perSecond = elapsedMs > 0 ? (advanced * 1000) / elapsedMs : 0;
     room.measuredRatePerS = room.measuredRatePerS === 0 ? perSecond : room.measuredRatePerS * 0.7 + perSecond * 0.3;
     if (advanced > 0) {

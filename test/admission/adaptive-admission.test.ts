@@ -87,6 +87,35 @@ describe('adaptive admission', () => {
     expect(await tick()).toBe(15);
     await expect(room.checkAdmitted('fan-29', showId, admitted[0]!.token)).rejects.toMatchObject({ code: 'admission_required' });
   });
+
+  it('counts a fan once even when it holds again after the 30 s window (it is not a new arrival)', async () => {
+    const roomShowId = 'shw-adaptive-late';
+    const late = adaptiveRoom(roomShowId, 10);
+    const lateRoom = late.service(db);
+    const lateTick = async (): Promise<number> => {
+      late.world.nowMs += 1_000;
+      await lateRoom.tickAll();
+      return (await lateRoom.stats(roomShowId))['admitted'] as number;
+    };
+    const fans = Array.from({ length: 30 }, (_, index) => `late-fan-${index}`);
+    const tickets = new Map<string, string>();
+    for (const fan of fans) tickets.set(fan, (await lateRoom.join(fan, roomShowId, {})).ticket);
+    await lateRoom.tickAll();
+    expect(await lateTick()).toBe(10);
+    const tokens = new Map<string, string>();
+    for (const fan of fans.slice(0, 10)) tokens.set(fan, (await lateRoom.status(fan, tickets.get(fan)!)).admissionToken!);
+    for (const [fan, token] of tokens) await lateRoom.checkAdmitted(fan, roomShowId, token);
+    late.world.activeHolds = 10;
+    // The ten keep shopping past the window: their admissions and first holds leave it.
+    for (let second = 0; second < 35; second += 1) expect(await lateTick()).toBe(10);
+    // Five buy: five fans come in, and have not held yet.
+    late.world.activeHolds = 5;
+    expect(await lateTick()).toBe(15);
+    // The five still shopping hold again: not arrivals, so the five newcomers still count as coming.
+    for (const fan of fans.slice(5, 10)) await lateRoom.checkAdmitted(fan, roomShowId, tokens.get(fan)!);
+    expect(await lateTick()).toBe(15);
+    expect(await lateTick()).toBe(15);
+  });
 });
 
 describe('adaptive admission across workers (one ticks the room, another takes the fans\' holds)', () => {
