@@ -10,6 +10,7 @@ import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Histogram } from 'hdr-histogram-js';
+import { median } from '../bench/support/report.js';
 import { connectPostgres, type SqlDatabase } from '../src/persistence/database.js';
 import { auditDatabase, emptyAcknowledged, mergeAcknowledged, settledState, soldUnits, type Acknowledged, type AuditReport } from './audit.js';
 import { counterNames, decodeInto, emptyCounters, emptyGauges, gaugeNames, latencyNames, newHistogram, summarize, type Counters, type Gauges, type IntervalReport, type LatencyName, type LatencySummary } from './metrics.js';
@@ -102,11 +103,6 @@ export interface RunHooks {
 }
 
 const round = (value: number, digits = 1): number => (Number.isFinite(value) ? Math.round(value * 10 ** digits) / 10 ** digits : 0);
-const median = (values: number[]): number => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
-};
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Adds up the workers' reports: cumulative counters, current gauges, merged histograms. */

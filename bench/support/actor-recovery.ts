@@ -16,7 +16,7 @@ import { ShowDefinitionStore } from '../../src/persistence/show-definitions.js';
 import { buildStadiumDefinition } from '../../src/seed/stadium.js';
 import { systemClock, systemTimers } from '../../src/shared/clock.js';
 import { silentLogger } from '../../src/shared/logger.js';
-import { progress, round, ticker } from './report.js';
+import { median, progress, round, ticker } from './report.js';
 import { insertJournalRows, mulberry32, ShowHistoryGenerator, writeLease } from './show-history.js';
 
 export interface RecoveryOptions {
@@ -44,12 +44,6 @@ export interface RecoveryResult {
   withSnapshotMs: { median: number; runs: number[] };
   withSnapshotBreakdownMs: Record<string, number>;
   withoutSnapshotMs: number | { gaveUpAfterMs: number };
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 }
 
 export async function runRecovery(options: RecoveryOptions, db: SqlDatabase): Promise<RecoveryResult> {
