@@ -7,7 +7,6 @@
  * they already sent (so every acknowledgement is recorded), then sends what the clients were told
  * (acknowledged holds and orders) for the audit.
  */
-import { setMaxListeners } from 'node:events';
 import { HoldfastClient } from '../client-sdk/src/client.js';
 import type { LiveOptions } from '../client-sdk/src/live.js';
 import { mulberry32 } from '../bench/support/show-history.js';
@@ -63,9 +62,8 @@ async function run(params: WorkerParams, stopped: Promise<number>): Promise<void
   const sourceAddress = (slot: number): string | undefined => (loopback ? `127.0.0.${2 + (slot % 64)}` : undefined);
   const http = keepAliveFetch(options.httpConnections, sourceAddress(64 + params.workerIndex));
   let clientCount = 0;
+  // Every fan waits on this one signal, through onStop (one listener, however many fans).
   const stop = new AbortController();
-  // Every fan waits on this one signal (thousands of listeners by design).
-  setMaxListeners(0, stop.signal);
   const clients: HoldfastClient[] = [];
   const makeClient = (watcher: boolean, seed: number): HoldfastClient => {
     const localAddress = sourceAddress(params.workerIndex * 31 + clientCount++);

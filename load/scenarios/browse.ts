@@ -6,7 +6,7 @@
  * whether any watcher saw a gap.
  */
 import { randomBytes } from 'node:crypto';
-import { arrive, pause, release, tryHold } from './fan-actions.js';
+import { arrive, onStop, pause, release, tryHold } from './fan-actions.js';
 import { geometryOf, rowGroups } from './geometry.js';
 import { createArenaShow } from './organizer.js';
 import type { Scenario } from './scenario.js';
@@ -31,7 +31,7 @@ export const browse: Scenario = {
     await arrive(context);
     const store = context.client.watchShow(context.plan.showId);
     await store.whenReady();
-    await new Promise<void>((resolve) => (context.signal.aborted ? resolve() : context.signal.addEventListener('abort', () => resolve(), { once: true })));
+    await new Promise<void>((resolve) => onStop(context.signal, resolve));
     context.metrics.count('diffGaps', store.stats.gaps);
   },
   async driver(context) {
