@@ -89,14 +89,13 @@ interface Room {
   /** Serving advances of the last ticks (adaptive mode counts them as admitted but not yet holding). */
   recentAdvances: number[];
   /**
-   * Adaptive mode: first holds of admitted fans, per tick over the same window, and who arrived
-   * in it. A fan who has held is counted by the show's active holds (and once it has bought, by
+   * Adaptive mode: first holds of admitted fans, per tick over the same window. A fan who has held is counted by the show's active holds (and once it has bought, by
    * nothing): without this, every admitted fan blocked its place for the whole window.
    */
   recentArrivals: number[];
   /** First holds seen here since the last tick (the owner) or the last flush to the database (other workers). */
   pendingArrivals: number;
-  /** Who arrived here in the last window, by when (a fan is counted once per window and worker). */
+  /** Who arrived here, by when, for as long as an admission lasts (a fan is counted once per worker; see arrivalMemoryMs). */
   arrivedAtMs: Map<string, number>;
   /** The owner: the database's arrivals total at its last read (other workers' first holds come as its growth). */
   storedArrivals: number | null;
