@@ -34,7 +34,7 @@ function canonicalJson(value: unknown): string {
   const keys = Object.keys(object);
   // Sorted in place by UTF-16 code units, as Array#sort's default (so fingerprints stay what they
   // were); a command has a handful of keys, often in order already, and Array#sort copied them:
-  // profiling the actor benchmark found it a sixth of all bytes allocated.
+  // in the actor benchmark that copy was ~7% of all bytes allocated.
   for (let index = 1; index < keys.length; index += 1) {
     const key = keys[index]!;
     let at = index - 1;
