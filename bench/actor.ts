@@ -34,6 +34,7 @@ import { newHoldId } from '../src/shared/ids.js';
 import { silentLogger } from '../src/shared/logger.js';
 import { runMemory } from './support/actor-memory.js';
 import { runRecovery } from './support/actor-recovery.js';
+import { probeCommitLatency } from './support/commit-latency.js';
 import { TimedJournal, timeCorePerClaim, timeSqlFunction, type CommitBreakdown, type CorePerClaim, type SqlFunctionTiming } from './support/commit-analysis.js';
 import {
   cpuSample,
@@ -600,6 +601,9 @@ export async function run(argv: string[]): Promise<void> {
     const serverVersion = (await db.query<{ server_version: string }>('show server_version')).rows[0]!.server_version;
     const machine = machineInfo(serverVersion);
     progress(`schema ${schema}; PostgreSQL ${serverVersion}, synchronous_commit=${synchronousCommit}, fsync=${setting('fsync')}; ${machine.cpus} cpus, load ${machine.loadAverage1m}`);
+    // The baseline is bound by this: the same code gives very different ratios on hosts whose disks flush at different speeds.
+    const commitLatency = await probeCommitLatency(options.connectionString);
+    progress(`one durable single-row commit: p50 ${commitLatency.p50Us} µs, p99 ${commitLatency.p99Us} µs (${commitLatency.commits} in a row)`);
 
     const definition = buildStadiumDefinition({ showId: 'layout' });
     const layout = seatLayout(definition);
@@ -628,6 +632,7 @@ export async function run(argv: string[]): Promise<void> {
         walSyncMethod: setting('wal_sync_method'),
         commitDelay: setting('commit_delay'),
         fullPageWrites: setting('full_page_writes'),
+        commitLatency,
       },
     };
 

@@ -11,6 +11,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Histogram } from 'hdr-histogram-js';
 import { median } from '../bench/support/report.js';
+import { probeCommitLatency, type CommitLatency } from '../bench/support/commit-latency.js';
 import { connectPostgres, type SqlDatabase } from '../src/persistence/database.js';
 import { auditDatabase, emptyAcknowledged, mergeAcknowledged, settledState, soldUnits, type Acknowledged, type AuditReport } from './audit.js';
 import { counterNames, decodeInto, emptyCounters, emptyGauges, gaugeNames, latencyNames, newHistogram, summarize, type Counters, type Gauges, type IntervalReport, type LatencyName, type LatencySummary } from './metrics.js';
@@ -78,7 +79,8 @@ export interface LoadReport {
   startedAt: string;
   finishedAt: string;
   options: LoadOptions;
-  machine: { cpus: number; cpuModel: string; loadAverage: number[]; node: string };
+  /** commitLatency: one durable single-row commit on the run's PostgreSQL (null against --url). */
+  machine: { cpus: number; cpuModel: string; loadAverage: number[]; node: string; commitLatency: CommitLatency | null };
   runs: EngineRun[];
   /** hot-seats with both engines: holdfast ÷ baseline, the median over the rounds (each round's pair measured back to back). */
   comparison: { attemptsPerSRatio: number; p99Ratio: number; target: string; met: boolean; rounds: RoundComparison[] } | null;
@@ -426,6 +428,9 @@ export async function runScenario(options: LoadOptions, hooks: RunHooks = {}): P
   const engines: Engine[] = options.url !== null ? ['holdfast'] : options.engines;
   const comparing = engines.includes('holdfast') && engines.includes('baseline');
   const rounds = comparing ? options.rounds : 1;
+  // The disk's flush time bounds the baseline (one transaction per claim): printed beside the ratio it moves.
+  const commitLatency = options.url === null ? await probeCommitLatency(options.databaseUrl) : null;
+  if (commitLatency !== null) hooks.onProgress?.(`[load ${options.scenario}] one durable single-row commit on this PostgreSQL: p50 ${commitLatency.p50Us} µs, p99 ${commitLatency.p99Us} µs`);
   const runs: EngineRun[] = [];
   for (let roundNumber = 1; roundNumber <= rounds; roundNumber += 1) {
     // Every other round the baseline goes first, so a machine that slows down (or warms up) over
@@ -487,6 +492,7 @@ export async function runScenario(options: LoadOptions, hooks: RunHooks = {}): P
     confirmP99Ms: main.latency.confirm.p99Ms,
     diffP99Ms: main.latency.diff.count > 0 ? main.latency.diff.p99Ms : null,
     errors: main.counters.errors,
+    commitP50Us: commitLatency?.p50Us ?? null,
     ...(baseline
       ? {
           // Medians over the rounds (with one round, that round's figures).
@@ -509,7 +515,7 @@ export async function runScenario(options: LoadOptions, hooks: RunHooks = {}): P
     startedAt,
     finishedAt: new Date().toISOString(),
     options,
-    machine: { cpus: cpus.length, cpuModel: cpus[0]?.model.trim() ?? 'unknown', loadAverage: os.loadavg().map((value) => round(value, 2)), node: process.version },
+    machine: { cpus: cpus.length, cpuModel: cpus[0]?.model.trim() ?? 'unknown', loadAverage: os.loadavg().map((value) => round(value, 2)), node: process.version, commitLatency },
     runs,
     comparison,
     ok: runs.every((run) => run.audit.ok),

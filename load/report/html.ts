@@ -99,7 +99,7 @@ ${report.comparison.rounds.map((entry) => `<tr><td>${entry.round}</td><td>${esca
 <style>body{font-family:system-ui,sans-serif;margin:24px;max-width:980px;color:#222}figure{margin:12px 0}figcaption{font-weight:600}table{border-collapse:collapse;margin:8px 16px 8px 0;font-size:13px;vertical-align:top}td,th{border:1px solid #ddd;padding:3px 8px;text-align:right}td:first-child,th:first-child{text-align:left}.tables{display:flex;flex-wrap:wrap;align-items:flex-start}.ok{color:#1a7f37;font-weight:600}.bad{color:#c00;font-weight:700}code{background:#f4f4f4;padding:1px 4px}</style></head>
 <body><h1>Holdfast load run: ${escape(report.scenario)}</h1>
 <p>${escape(report.startedAt)} → ${escape(report.finishedAt)}; ${report.machine.cpus} × ${escape(report.machine.cpuModel)}, Node ${escape(report.machine.node)}, load average ${report.machine.loadAverage.join(' / ')}.
-Server, load generator and PostgreSQL share this machine.</p>
+Server, load generator and PostgreSQL share this machine.${report.machine.commitLatency ? ` One durable single-row commit on its PostgreSQL took ${report.machine.commitLatency.p50Us} µs (p50; p99 ${report.machine.commitLatency.p99Us} µs): the disk's flush time bounds the baseline.` : ''}</p>
 <p>Headline: <code>${escape(JSON.stringify(report.headline))}</code></p>${comparison}
 ${report.runs.map((run) => engineSection(report, run)).join('\n')}
 </body></html>

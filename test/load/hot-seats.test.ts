@@ -30,5 +30,10 @@ postgres('hot seats: both engines answer every fan, the audit is clean, and the 
   }
   for (const holdfast of report.runs.filter((run) => run.engine === 'holdfast')) expect(holdfast.audit.figures['holdsInJournal']).toBe(holdfast.counters.holdsOk);
   expect(report.comparison?.attemptsPerSRatio).toBeGreaterThan(0);
+  // The disk's flush time, which bounds the baseline, is measured in the same run and printed beside the ratio.
+  const commit = report.machine.commitLatency!;
+  expect(commit.p50Us).toBeGreaterThan(0);
+  expect(commit.p99Us).toBeGreaterThanOrEqual(commit.p50Us);
+  expect(report.headline['commitP50Us']).toBe(commit.p50Us);
   expect(report.ok).toBe(true);
 }, 120_000);
