@@ -92,9 +92,22 @@ export class QueueStore {
     await this.db.query('update waiting_rooms set serving = greatest(serving, $2), admitted_total = greatest(admitted_total, $3), updated_at = now() where show_id = $1', [showId, serving, admittedTotal]);
   }
 
-  /** Adds first holds of admitted fans seen by this worker (adaptive admission; see migration 009). */
-  async addArrivals(showId: string, count: number): Promise<void> {
-    await this.db.query('update waiting_rooms set arrivals = arrivals + $2 where show_id = $1', [showId, count]);
+  /**
+   * Adds the first holds of admitted fans seen by this worker to the room's arrivals (adaptive
+   * admission; migrations 009 and 010), each fan once across every worker: a fan counts only if
+   * no worker counted it since `sinceMs`. Returns how many fans it added.
+   */
+  async addArrivals(showId: string, userIds: string[], nowMs: number, sinceMs: number): Promise<number> {
+    const { rows } = await this.db.query<{ added: number }>(
+      `with counted as (
+         update queue_tickets set arrived_at_ms = $3
+         where show_id = $1 and user_id = any($2::text[]) and (arrived_at_ms is null or arrived_at_ms < $4)
+         returning 1
+       ), added as (select count(*)::int as n from counted)
+       update waiting_rooms set arrivals = arrivals + added.n from added where show_id = $1 returning added.n as added`,
+      [showId, userIds, nowMs, sinceMs],
+    );
+    return Number(rows[0]?.added ?? 0);
   }
 
   async saveControls(showId: string, controls: { paused: boolean; ratePerS: number | null; mode: 'fixed' | 'adaptive' | null }): Promise<void> {

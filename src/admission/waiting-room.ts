@@ -93,9 +93,11 @@ interface Room {
    * nothing): without this, every admitted fan blocked its place for the whole window.
    */
   recentArrivals: number[];
-  /** First holds seen here since the last tick (the owner) or the last flush to the database (other workers). */
+  /** First holds to count at the next tick: seen here (one worker) or, with shared counters, the row's growth. */
   pendingArrivals: number;
-  /** Who arrived here, by when, for as long as an admission lasts (a fan is counted once per worker; see arrivalMemoryMs). */
+  /** Shared counters: the fans whose first hold this worker saw since its last flush to the room's row. */
+  pendingArrivalIds: string[];
+  /** Who arrived here, by when, for as long as an admission lasts (see arrivalMemoryMs); the row dedupes across workers. */
   arrivedAtMs: Map<string, number>;
   /** The owner: the database's arrivals total at its last read (other workers' first holds come as its growth). */
   storedArrivals: number | null;
@@ -174,6 +176,7 @@ export class WaitingRoomService implements AdmissionGate {
       recentAdvances: [],
       recentArrivals: [],
       pendingArrivals: 0,
+      pendingArrivalIds: [],
       arrivedAtMs: new Map(),
       storedArrivals: null,
       measuredRatePerS: 0,
@@ -284,7 +287,8 @@ export class WaitingRoomService implements AdmissionGate {
     }
     if (room.settings.mode === 'adaptive' && !room.arrivedAtMs.has(userId)) {
       room.arrivedAtMs.set(userId, this.options.clock.nowMs());
-      room.pendingArrivals += 1;
+      if (this.options.sharedCounters) room.pendingArrivalIds.push(userId);
+      else room.pendingArrivals += 1;
     }
   }
 
@@ -372,7 +376,14 @@ export class WaitingRoomService implements AdmissionGate {
       const room = await pending.catch(() => null);
       if (room === null) continue;
       try {
-        if (this.options.sharedCounters) await this.refreshCounters(showId, room);
+        if (this.options.sharedCounters) {
+          // The first read sets the baseline (arrivals from before this worker owned the room are not
+          // its to offset); this worker's own first holds then come back as the row's growth, with
+          // every other worker's, each fan once.
+          if (room.storedArrivals === null) await this.refreshCounters(showId, room);
+          await this.flushArrivals(showId, room, nowMs);
+          await this.refreshCounters(showId, room);
+        }
         await this.tick(showId, room, nowMs);
       } catch (error) {
         this.options.logger.warn({ err: error, showId }, 'waiting room tick failed');
@@ -380,19 +391,25 @@ export class WaitingRoomService implements AdmissionGate {
     }
   }
 
-  /**
-   * A worker that does not tick a room adds the first holds it saw to the room's row, where the
-   * owner picks them up (refreshCounters); kept for the next try if the database refuses.
-   */
+  /** A worker that does not tick a room passes the first holds it saw on to the room's row, where the owner picks them up (refreshCounters). */
   private async passArrivalsOn(showId: string, pending: Promise<Room | null>, nowMs: number): Promise<void> {
     const room = await pending.catch(() => null);
     if (room === null) return;
     forgetArrivalsBefore(room, nowMs - arrivalMemoryMs(room));
-    if (!this.options.sharedCounters || room.pendingArrivals === 0) return;
-    const count = room.pendingArrivals;
-    room.pendingArrivals = 0;
-    await this.options.store.addArrivals(showId, count).catch((error: unknown) => {
-      room.pendingArrivals += count;
+    if (this.options.sharedCounters) await this.flushArrivals(showId, room, nowMs);
+  }
+
+  /**
+   * Shared counters: adds the fans whose first hold this worker saw to the room's row, each fan
+   * once across every worker within the arrival memory (a fan's REST and socket holds may land on
+   * two workers); kept for the next try if the database refuses.
+   */
+  private async flushArrivals(showId: string, room: Room, nowMs: number): Promise<void> {
+    if (room.pendingArrivalIds.length === 0) return;
+    const userIds = room.pendingArrivalIds;
+    room.pendingArrivalIds = [];
+    await this.options.store.addArrivals(showId, userIds, nowMs, nowMs - arrivalMemoryMs(room)).catch((error: unknown) => {
+      room.pendingArrivalIds.push(...userIds);
       this.options.logger.warn({ err: error, showId }, 'passing waiting-room arrivals on failed');
     });
   }

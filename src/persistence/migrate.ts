@@ -8,6 +8,7 @@ import { ticketTransfersSchema } from './migrations/007-ticket-transfers.js';
 import { outboxDeliverySchema } from './migrations/006-outbox-delivery.js';
 import { compactCommitSchema } from './migrations/008-compact-commit.js';
 import { roomArrivalsSchema } from './migrations/009-room-arrivals.js';
+import { ticketArrivalsSchema } from './migrations/010-ticket-arrivals.js';
 
 export interface Migration {
   version: number;
@@ -26,6 +27,7 @@ export const migrations: Migration[] = [
   { version: 7, name: 'ticket transfers', sql: ticketTransfersSchema },
   { version: 8, name: 'compact group commit', sql: compactCommitSchema },
   { version: 9, name: 'waiting-room arrivals', sql: roomArrivalsSchema },
+  { version: 10, name: 'ticket arrivals', sql: ticketArrivalsSchema },
 ];
 
 const migrationLockKey = 741_300_001;

@@ -158,3 +158,46 @@ describe('adaptive admission across workers (one ticks the room, another takes t
     expect(await tickBoth()).toBe(16);
   });
 });
+
+describe('adaptive admission across workers: a fan whose holds go through both', () => {
+  const bothShowId = 'shw-adaptive-both';
+  const { world, service } = adaptiveRoom(bothShowId, 8);
+  let db: SqlDatabase;
+  let owner: WaitingRoomService;
+  let other: WaitingRoomService;
+
+  beforeAll(async () => {
+    db = await kind.open();
+    owner = service(db, { ticksHere: () => true, sharedCounters: true });
+    other = service(db, { ticksHere: () => false, sharedCounters: true });
+  });
+  afterAll(async () => {
+    await db.close();
+  });
+
+  const tickBoth = async (): Promise<number> => {
+    world.nowMs += 1_000;
+    await other.tickAll();
+    await owner.tickAll();
+    return (await owner.stats(bothShowId))['admitted'] as number;
+  };
+
+  it('is one arrival, not one per worker: the room does not admit past its cap', async () => {
+    const fans = Array.from({ length: 20 }, (_, index) => `both-fan-${index}`);
+    const tickets = new Map<string, string>();
+    for (const fan of fans) tickets.set(fan, (await owner.join(fan, bothShowId, {})).ticket);
+    await owner.tickAll();
+    expect(await tickBoth()).toBe(8);
+    // Four of the eight hold, each once through each worker (REST and socket land on different ones).
+    for (const fan of fans.slice(0, 4)) {
+      const token = (await owner.status(fan, tickets.get(fan)!)).admissionToken!;
+      await other.checkAdmitted(fan, bothShowId, token);
+      await owner.checkAdmitted(fan, bothShowId, token);
+    }
+    world.activeHolds = 4;
+    // Four holding plus four admitted who have not held yet: checkout is full. Counted once per
+    // worker, the four would look like eight arrivals and let four more in.
+    expect(await tickBoth()).toBe(8);
+    expect(await tickBoth()).toBe(8);
+  });
+});
