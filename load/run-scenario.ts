@@ -200,7 +200,7 @@ async function runEngine(options: LoadOptions, engine: Engine, hooks: RunHooks):
       progress(options.serverWorkers > 1 ? `starting a ${options.serverWorkers}-worker server (fresh schema)…` : 'starting the server (fresh schema)…');
       const limits = {
           userRatePerS: options.userRatePerS, ipRatePerS: 10_000_000, socketEventsPerS: options.userRatePerS, paymentWindowS: options.paymentWindowS, poolSize: 16,
-          mailboxDepthMax: 20_000, batchCommandsMax: 4_096, diffTickMs: 100, queueTickMs: 1_000, outboxPollMs: 250, outboxBatchSize: 1_000,
+          mailboxDepthMax: 20_000, batchCommandsMax: 4_096, diffTickMs: 100, queueTickMs: 1_000, outboxPollMs: 250, outboxGatherMs: 25, outboxBatchSize: 1_000,
           reconcileIntervalMs: 5_000,
           reconcileIdleMs: 600_000,
       };

@@ -51,6 +51,7 @@ export interface Config {
   outboxWebhookSecret: string | undefined;
   outboxWebhookTimeoutMs: number;
   outboxPollMs: number;
+  outboxGatherMs: number;
   outboxBatchSize: number;
   outboxMaxAttempts: number;
   /** How long a relay's claim on a show's events lasts: a relay killed mid-delivery holds them back this long. */
@@ -127,6 +128,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     outboxWebhookSecret: env['OUTBOX_WEBHOOK_SECRET'] || undefined,
     outboxWebhookTimeoutMs: integer(env, 'OUTBOX_WEBHOOK_TIMEOUT_MS', 10_000, 100),
     outboxPollMs: integer(env, 'OUTBOX_POLL_MS', 1_000, 10),
+    outboxGatherMs: integer(env, 'OUTBOX_GATHER_MS', 25, 0),
     outboxBatchSize: integer(env, 'OUTBOX_BATCH_SIZE', 100, 1),
     outboxMaxAttempts: integer(env, 'OUTBOX_MAX_ATTEMPTS', 10, 1),
     outboxLeaseMs: integer(env, 'OUTBOX_LEASE_MS', 60_000, 1_000),

@@ -222,7 +222,7 @@ export async function startServer(config: Config, overrides: ServerOverrides = {
   const sinks: OutboxSink[] = [new LogSink(logger.child({ component: 'outbox' }), { includePayload: false })];
   if (config.outboxWebhookUrl) sinks.push(new WebhookSink({ url: config.outboxWebhookUrl, secret: config.outboxWebhookSecret!, timeoutMs: config.outboxWebhookTimeoutMs }));
   const relay = new OutboxRelay({
-    db, sinks, logger, pollIntervalMs: config.outboxPollMs, batchSize: config.outboxBatchSize, maxAttempts: config.outboxMaxAttempts, leaseMs: config.outboxLeaseMs,
+    db, sinks, logger, pollIntervalMs: config.outboxPollMs, gatherMs: config.outboxGatherMs, batchSize: config.outboxBatchSize, maxAttempts: config.outboxMaxAttempts, leaseMs: config.outboxLeaseMs,
     wake: config.outboxEnabled ? wakeFor(db, { ...(config.databaseUrl ? { connectionString: config.databaseUrl } : {}), logger }) : undefined,
     observer: outboxPrometheus(metrics.registry, new OutboxStore(db)),
   });

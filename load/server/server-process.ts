@@ -27,6 +27,7 @@ export interface ServerLimits {
   diffTickMs: number;
   queueTickMs: number;
   outboxPollMs: number;
+  outboxGatherMs: number;
   outboxBatchSize: number;
   reconcileIntervalMs: number;
   /** Orders untouched this long are reconciled (long enough that a late payer still gets to pay, and is refunded). */
@@ -74,6 +75,7 @@ export function serverEnvironment(connectionString: string, limits: ServerLimits
     OUTBOX_WEBHOOK_URL: '',
     OUTBOX_WEBHOOK_SECRET: '',
     OUTBOX_POLL_MS: String(limits.outboxPollMs),
+    OUTBOX_GATHER_MS: String(limits.outboxGatherMs),
     OUTBOX_BATCH_SIZE: String(limits.outboxBatchSize),
     OUTBOX_MAX_ATTEMPTS: '10',
     SHUTDOWN_GRACE_MS: '10000',

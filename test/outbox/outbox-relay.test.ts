@@ -216,6 +216,32 @@ for (const kind of databaseKinds) {
       expect((await rowState(db, id)).delivered).toBe(true);
     });
 
+    it('rows notified close together go out in one round: after a wake-up the relay lets the next commits gather', async () => {
+      const sink = new RecordingSink();
+      let notify: () => void = () => undefined;
+      // A one-minute poll: only the notifications can bring these rows out within the test.
+      const target = relay(db, [sink], { pollIntervalMs: 60_000, gatherMs: 300, wake: (onNotify) => ((notify = onNotify), () => undefined) });
+      relays.push(target);
+      let roundsWithRows = 0;
+      const claim = target.store.claim.bind(target.store);
+      target.store.claim = async (...args) => {
+        const shows = await claim(...args);
+        if (shows.length > 0) roundsWithRows += 1;
+        return shows;
+      };
+      target.start();
+      await sleep(50); // its first round finds nothing; it sleeps on the long poll
+      const ids: string[] = [];
+      for (let commit = 0; commit < 5; commit += 1) {
+        ids.push(await insertEvent(db, 'show-g', 'RefundIssued', { commit }));
+        notify();
+        await sleep(10);
+      }
+      await until(() => ids.every((id) => sink.accepted().includes(id)), 5_000);
+      expect(sink.accepted()).toEqual(ids);
+      expect(roundsWithRows).toBe(1); // one round per notification without the gathering pause
+    });
+
     it('stop() waits for the delivery in flight and start() delivers new rows by polling alone', async () => {
       let release: () => void = () => undefined;
       const gate = new Promise<void>((resolve) => (release = resolve));

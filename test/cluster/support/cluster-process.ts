@@ -18,7 +18,7 @@ export interface ClusterProcess {
 
 export const clusterLimits: ServerLimits = {
   userRatePerS: 50, ipRatePerS: 1_000_000, socketEventsPerS: 200, paymentWindowS: 60, poolSize: 6, mailboxDepthMax: 20_000, batchCommandsMax: 2_000,
-  diffTickMs: 50, queueTickMs: 100, outboxPollMs: 200, outboxBatchSize: 200, reconcileIntervalMs: 2_000, reconcileIdleMs: 90_000,
+  diffTickMs: 50, queueTickMs: 100, outboxPollMs: 200, outboxGatherMs: 25, outboxBatchSize: 200, reconcileIntervalMs: 2_000, reconcileIdleMs: 90_000,
 };
 
 export interface ClusterProcessOptions {

@@ -17,7 +17,7 @@ export async function startFaultServer(connectionString: string, options: { pool
     engine: 'holdfast',
     limits: {
       userRatePerS: 1_000, ipRatePerS: 10_000_000, socketEventsPerS: 30, paymentWindowS: 60, poolSize: options.poolSize ?? 16,
-      mailboxDepthMax: 20_000, batchCommandsMax: 4_096, diffTickMs: 50, queueTickMs: 500, outboxPollMs: 250, outboxBatchSize: 1_000,
+      mailboxDepthMax: 20_000, batchCommandsMax: 4_096, diffTickMs: 50, queueTickMs: 500, outboxPollMs: 250, outboxGatherMs: 25, outboxBatchSize: 1_000,
       reconcileIntervalMs: 2_000, reconcileIdleMs: 90_000,
     },
     providerPaymentsMax: 1_000_000,
