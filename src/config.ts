@@ -87,6 +87,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (tokenSecret.length < 16) throw new Error('TOKEN_SECRET must be set (at least 16 characters) in production');
   const adminToken = env['ADMIN_TOKEN'] ?? (production ? '' : 'holdfast-admin');
   if (adminToken.length < 8) throw new Error('ADMIN_TOKEN must be set (at least 8 characters) in production');
+  // A notified row waits this long before its round: bounded so that a typo cannot hold deliveries back for minutes.
+  if (integer(env, 'OUTBOX_GATHER_MS', 25, 0) > 1_000) throw new Error(`OUTBOX_GATHER_MS must be at most 1000, got "${env['OUTBOX_GATHER_MS']}"`);
   if (env['OUTBOX_WEBHOOK_URL'] && (env['OUTBOX_WEBHOOK_SECRET'] ?? '').length < 16) throw new Error('OUTBOX_WEBHOOK_SECRET (at least 16 characters) must be set with OUTBOX_WEBHOOK_URL');
   return {
     port: integer(env, 'PORT', 3000),

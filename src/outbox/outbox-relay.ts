@@ -265,7 +265,7 @@ export class OutboxRelay {
       // let the next commits' rows gather, so a busy show costs a round per gathering, not per commit.
       if (claimed >= this.batchSize) continue;
       const notified = await this.sleep(this.pollIntervalMs);
-      if (notified && this.gatherMs > 0) {
+      if (notified && this.gatherMs > 0 && this.running) {
         await this.sleep(this.gatherMs, { wokenBy: 'stop' });
         this.woken = false; // the round about to claim takes what these notifications announced
       }

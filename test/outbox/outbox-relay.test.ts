@@ -219,8 +219,9 @@ for (const kind of databaseKinds) {
     it('rows notified close together go out in one round: after a wake-up the relay lets the next commits gather', async () => {
       const sink = new RecordingSink();
       let notify: () => void = () => undefined;
-      // A one-minute poll: only the notifications can bring these rows out within the test.
-      const target = relay(db, [sink], { pollIntervalMs: 60_000, gatherMs: 300, wake: (onNotify) => ((notify = onNotify), () => undefined) });
+      // A one-minute poll: only the notifications can bring these rows out within the test. The five
+      // commits take ~100 ms; the 1.5 s gathering window leaves a loaded machine plenty of room.
+      const target = relay(db, [sink], { pollIntervalMs: 60_000, gatherMs: 1_500, wake: (onNotify) => ((notify = onNotify), () => undefined) });
       relays.push(target);
       let roundsWithRows = 0;
       const claim = target.store.claim.bind(target.store);
@@ -240,6 +241,16 @@ for (const kind of databaseKinds) {
       await until(() => ids.every((id) => sink.accepted().includes(id)), 5_000);
       expect(sink.accepted()).toEqual(ids);
       expect(roundsWithRows).toBe(1); // one round per notification without the gathering pause
+    });
+
+    it('stop() right after a notification does not wait out the gathering pause', async () => {
+      const target = relay(db, [new RecordingSink()], { pollIntervalMs: 60_000, gatherMs: 1_000 });
+      target.start();
+      await sleep(50); // asleep on the long poll
+      target.poke();
+      const started = Date.now();
+      await target.stop();
+      expect(Date.now() - started).toBeLessThan(500);
     });
 
     it('stop() waits for the delivery in flight and start() delivers new rows by polling alone', async () => {
