@@ -95,17 +95,19 @@ export class QueueStore {
   /**
    * Adds the first holds of admitted fans seen by this worker to the room's arrivals (adaptive
    * admission; migrations 009 and 010), each fan once across every worker: a fan counts only if
-   * no worker counted it since `sinceMs`. Returns how many fans it added.
+   * no worker counted it in the last `memoryMs` (by the database's clock, which every worker
+   * shares). Returns how many fans it added.
    */
-  async addArrivals(showId: string, userIds: string[], nowMs: number, sinceMs: number): Promise<number> {
+  async addArrivals(showId: string, userIds: string[], memoryMs: number): Promise<number> {
     const { rows } = await this.db.query<{ added: number }>(
       `with counted as (
-         update queue_tickets set arrived_at_ms = $3
-         where show_id = $1 and user_id = any($2::text[]) and (arrived_at_ms is null or arrived_at_ms < $4)
+         update queue_tickets set arrived_at = now()
+         where show_id = $1 and user_id = any($2::text[])
+           and (arrived_at is null or arrived_at < now() - make_interval(secs => $3::float8 / 1000))
          returning 1
        ), added as (select count(*)::int as n from counted)
-       update waiting_rooms set arrivals = arrivals + added.n from added where show_id = $1 returning added.n as added`,
-      [showId, userIds, nowMs, sinceMs],
+       update waiting_rooms set arrivals = arrivals + added.n from added where show_id = $1 and added.n > 0 returning added.n as added`,
+      [showId, userIds, memoryMs],
     );
     return Number(rows[0]?.added ?? 0);
   }

@@ -381,7 +381,7 @@ export class WaitingRoomService implements AdmissionGate {
           // its to offset); this worker's own first holds then come back as the row's growth, with
           // every other worker's, each fan once.
           if (room.storedArrivals === null) await this.refreshCounters(showId, room);
-          await this.flushArrivals(showId, room, nowMs);
+          await this.flushArrivals(showId, room);
           await this.refreshCounters(showId, room);
         }
         await this.tick(showId, room, nowMs);
@@ -396,7 +396,7 @@ export class WaitingRoomService implements AdmissionGate {
     const room = await pending.catch(() => null);
     if (room === null) return;
     forgetArrivalsBefore(room, nowMs - arrivalMemoryMs(room));
-    if (this.options.sharedCounters) await this.flushArrivals(showId, room, nowMs);
+    if (this.options.sharedCounters) await this.flushArrivals(showId, room);
   }
 
   /**
@@ -404,11 +404,11 @@ export class WaitingRoomService implements AdmissionGate {
    * once across every worker within the arrival memory (a fan's REST and socket holds may land on
    * two workers); kept for the next try if the database refuses.
    */
-  private async flushArrivals(showId: string, room: Room, nowMs: number): Promise<void> {
+  private async flushArrivals(showId: string, room: Room): Promise<void> {
     if (room.pendingArrivalIds.length === 0) return;
     const userIds = room.pendingArrivalIds;
     room.pendingArrivalIds = [];
-    await this.options.store.addArrivals(showId, userIds, nowMs, nowMs - arrivalMemoryMs(room)).catch((error: unknown) => {
+    await this.options.store.addArrivals(showId, userIds, arrivalMemoryMs(room)).catch((error: unknown) => {
       room.pendingArrivalIds.push(...userIds);
       this.options.logger.warn({ err: error, showId }, 'passing waiting-room arrivals on failed');
     });
