@@ -79,7 +79,7 @@ export interface LoadReport {
   startedAt: string;
   finishedAt: string;
   options: LoadOptions;
-  /** commitLatency: one durable single-row commit on the run's PostgreSQL (null against --url). */
+  /** commitLatency: one durable single-row commit on the run's PostgreSQL (when comparing engines; else null). */
   machine: { cpus: number; cpuModel: string; loadAverage: number[]; node: string; commitLatency: CommitLatency | null };
   runs: EngineRun[];
   /** hot-seats with both engines: holdfast ÷ baseline, the median over the rounds (each round's pair measured back to back). */
@@ -428,8 +428,9 @@ export async function runScenario(options: LoadOptions, hooks: RunHooks = {}): P
   const engines: Engine[] = options.url !== null ? ['holdfast'] : options.engines;
   const comparing = engines.includes('holdfast') && engines.includes('baseline');
   const rounds = comparing ? options.rounds : 1;
-  // The disk's flush time bounds the baseline (one transaction per claim): printed beside the ratio it moves.
-  const commitLatency = options.url === null ? await probeCommitLatency(options.databaseUrl) : null;
+  // The disk's flush time bounds the baseline (one transaction per claim): printed beside the ratio it
+  // moves. A comparison on commits that do not reach the disk would be no comparison: the probe refuses it.
+  const commitLatency = comparing ? await probeCommitLatency(options.databaseUrl) : null;
   if (commitLatency !== null) hooks.onProgress?.(`[load ${options.scenario}] one durable single-row commit on this PostgreSQL: p50 ${commitLatency.p50Us} µs, p99 ${commitLatency.p99Us} µs`);
   const runs: EngineRun[] = [];
   for (let roundNumber = 1; roundNumber <= rounds; roundNumber += 1) {

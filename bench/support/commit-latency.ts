@@ -1,10 +1,10 @@
 /**
  * How long one durable commit takes on this machine's PostgreSQL: single-row INSERTs, each its
- * own transaction, one after another on one connection. With synchronous_commit on each waits
- * for its WAL flush, so the median is the disk's flush time plus a round trip — the figure that
- * bounds a one-claim-per-transaction baseline and moves it from host to host (on one host of
- * this kind fsync took ~1 ms and the actor bench's baseline answered 1,787 claims/s; on another,
- * 0.09 ms and 7,569/s). Benchmarks print it beside every ratio against such a baseline.
+ * own transaction, one after another on one connection. Each waits for its WAL flush, so the
+ * median is the disk's flush time plus a round trip — the figure that bounds a
+ * one-claim-per-transaction baseline and moves it from host to host (the actor bench's baseline
+ * answered 1,787 claims/s on one host of this kind and 6,693/s on another, whose fdatasync took
+ * 92 µs). Benchmarks print it beside every ratio against such a baseline.
  */
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
@@ -18,15 +18,19 @@ export interface CommitLatency {
   p99Us: number;
 }
 
-/** Runs in a schema of its own (commit_probe_<random>), dropped at the end. */
-export async function probeCommitLatency(connectionString: string, commits = 300): Promise<CommitLatency> {
+/** Settings under which a commit returns only once its WAL is flushed on this server. */
+const flushingSynchronousCommit = new Set(['on', 'local', 'remote_write', 'remote_apply']);
+
+/** Runs in a schema of its own (`schema`, default commit_probe_<random>), dropped at the end; refuses to time commits that are not durable. */
+export async function probeCommitLatency(connectionString: string, { commits = 300, schema = `commit_probe_${randomBytes(4).toString('hex')}` }: { commits?: number; schema?: string } = {}): Promise<CommitLatency> {
   const client = new pg.Client({ connectionString, application_name: 'holdfast-commit-probe' });
   await client.connect();
-  const schema = `commit_probe_${randomBytes(4).toString('hex')}`;
   const table = `${schema}.probe`;
   try {
-    const synchronousCommit = (await client.query<{ synchronous_commit: string }>('show synchronous_commit')).rows[0]!.synchronous_commit;
-    if (synchronousCommit !== 'on') throw new Error(`synchronous_commit is ${synchronousCommit}: a commit would not wait for the disk`);
+    const setting = async (name: string): Promise<string> => (await client.query<{ setting: string }>('select setting from pg_settings where name = $1', [name])).rows[0]!.setting;
+    const synchronousCommit = await setting('synchronous_commit');
+    if (!flushingSynchronousCommit.has(synchronousCommit)) throw new Error(`synchronous_commit is ${synchronousCommit}: a commit would not wait for the disk`);
+    if ((await setting('fsync')) !== 'on') throw new Error('fsync is off: a commit would not reach the disk');
     await client.query(`create schema ${schema}`);
     await client.query(`create table ${table} (id bigserial primary key, at timestamptz not null default now())`);
     const insert = { name: 'commit-latency-probe', text: `insert into ${table} default values` };
