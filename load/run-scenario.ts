@@ -11,6 +11,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Histogram } from 'hdr-histogram-js';
 import { median } from '../bench/support/report.js';
+import { bundleLoadWorker } from './worker-bundle.js';
 import { probeCommitLatency, type CommitLatency } from '../bench/support/commit-latency.js';
 import { connectPostgres, type SqlDatabase } from '../src/persistence/database.js';
 import { auditDatabase, emptyAcknowledged, mergeAcknowledged, settledState, soldUnits, type Acknowledged, type AuditReport } from './audit.js';
@@ -23,7 +24,24 @@ import { adminToken as ownAdminToken, startServerProcess, type ServerProcess } f
 import type { Engine } from './server/server-entry.js';
 import type { ParentToWorker, WorkerParams, WorkerToParent } from './worker.js';
 
-const workerPath = join(dirname(fileURLToPath(import.meta.url)), 'worker.ts');
+const workerSourcePath = join(dirname(fileURLToPath(import.meta.url)), 'worker.ts');
+
+/** What a load worker runs: the esbuild bundle (see worker-bundle.ts), or its source under tsx. */
+interface WorkerEntry {
+  path: string;
+  execArgv: string[];
+}
+
+async function workerEntry(hooks: RunHooks): Promise<WorkerEntry> {
+  const fromSource = { path: workerSourcePath, execArgv: ['--import', 'tsx'] };
+  if (process.env['LOAD_WORKER_BUNDLE'] === 'false') return fromSource;
+  try {
+    return { path: await bundleLoadWorker(), execArgv: [] };
+  } catch (error) {
+    hooks.onProgress?.(`[load] could not bundle the load worker (${error instanceof Error ? error.message : String(error)}): running it from source under tsx`);
+    return fromSource;
+  }
+}
 
 export interface TimelinePoint {
   /** Seconds since the load phase started. */
@@ -160,10 +178,10 @@ interface Worker {
   done: Promise<Extract<WorkerToParent, { type: 'done' }>>;
 }
 
-function forkWorker(params: WorkerParams, aggregate: Aggregate, isSteady: () => boolean, onError: (message: string) => void): Worker {
-  const child = fork(workerPath, [], {
+function forkWorker(entry: WorkerEntry, params: WorkerParams, aggregate: Aggregate, isSteady: () => boolean, onError: (message: string) => void): Worker {
+  const child = fork(entry.path, [], {
     // LOAD_WORKER_CPU_PROF=<dir>: a V8 CPU profile of each load worker, written there when it stops.
-    execArgv: ['--import', 'tsx', '--max-old-space-size=8192', ...(process.env['LOAD_WORKER_CPU_PROF'] ? ['--cpu-prof', `--cpu-prof-dir=${process.env['LOAD_WORKER_CPU_PROF']}`] : [])],
+    execArgv: [...entry.execArgv, '--max-old-space-size=8192', ...(process.env['LOAD_WORKER_CPU_PROF'] ? ['--cpu-prof', `--cpu-prof-dir=${process.env['LOAD_WORKER_CPU_PROF']}`] : [])],
     env: { ...process.env, LOG_LEVEL: 'silent' },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
@@ -189,7 +207,7 @@ function summaries(aggregate: Aggregate): Record<LatencyName, LatencySummary> {
   return Object.fromEntries(latencyNames.map((name) => [name, summarize(aggregate.totals.get(name)!)])) as Record<LatencyName, LatencySummary>;
 }
 
-async function runEngine(options: LoadOptions, engine: Engine, hooks: RunHooks): Promise<Omit<EngineRun, 'round'>> {
+async function runEngine(options: LoadOptions, engine: Engine, entry: WorkerEntry, hooks: RunHooks): Promise<Omit<EngineRun, 'round'>> {
   const scenario = scenarios[options.scenario];
   const progress = (line: string): void => hooks.onProgress?.(`[load ${options.scenario} ${engine}] ${line}`);
   let server: ServerProcess | null = null;
@@ -243,7 +261,7 @@ async function runEngine(options: LoadOptions, engine: Engine, hooks: RunHooks):
       const fanFrom = index * perWorker;
       const fanTo = Math.min(options.fans, fanFrom + perWorker);
       if (fanFrom >= fanTo) break;
-      workers.push(forkWorker({ workerIndex: index, fanFrom, fanTo, url, plan, options, fansTotal: options.fans, watchersTotal: watchers, deadlineMs, driver: index === 0 }, aggregate, isSteady, (message) => {
+      workers.push(forkWorker(entry, { workerIndex: index, fanFrom, fanTo, url, plan, options, fansTotal: options.fans, watchersTotal: watchers, deadlineMs, driver: index === 0 }, aggregate, isSteady, (message) => {
         workerError ??= message;
       }));
     }
@@ -432,6 +450,7 @@ export async function runScenario(options: LoadOptions, hooks: RunHooks = {}): P
   // moves. A comparison on commits that do not reach the disk would be no comparison: the probe refuses it.
   const commitLatency = comparing ? await probeCommitLatency(options.databaseUrl) : null;
   if (commitLatency !== null) hooks.onProgress?.(`[load ${options.scenario}] one durable single-row commit on this PostgreSQL: p50 ${commitLatency.p50Us} µs, p99 ${commitLatency.p99Us} µs`);
+  const entry = await workerEntry(hooks);
   const runs: EngineRun[] = [];
   for (let roundNumber = 1; roundNumber <= rounds; roundNumber += 1) {
     // Every other round the baseline goes first, so a machine that slows down (or warms up) over
@@ -439,7 +458,7 @@ export async function runScenario(options: LoadOptions, hooks: RunHooks = {}): P
     const order = roundNumber % 2 === 0 ? [...engines].reverse() : engines;
     for (const engine of order) {
       if (rounds > 1) hooks.onProgress?.(`[load ${options.scenario}] round ${roundNumber}/${rounds}: ${engine}`);
-      runs.push({ ...(await runEngine(options, engine, hooks)), round: roundNumber });
+      runs.push({ ...(await runEngine(options, engine, entry, hooks)), round: roundNumber });
     }
   }
   const roundComparisons: RoundComparison[] = comparing

@@ -1,5 +1,6 @@
 /**
- * A load worker (forked by load/run-scenario.ts, `--workers` of them):
+ * A load worker (forked by load/run-scenario.ts, `--workers` of them), run as an esbuild bundle of
+ * this file (load/worker-bundle.ts), or from source with LOAD_WORKER_BUNDLE=false:
  *   node --import tsx load/worker.ts
  * Drives fans [fanFrom, fanTo) of the run, each a HoldfastClient of the SDK (its own session and
  * socket; REST over this worker's keep-alive pool), started at the connect rate. Every second it
