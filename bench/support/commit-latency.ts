@@ -9,7 +9,7 @@
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import pg from 'pg';
-import { round } from './report.js';
+import { LatencyHistogram, round } from './report.js';
 
 export interface CommitLatency {
   commits: number;
@@ -35,15 +35,14 @@ export async function probeCommitLatency(connectionString: string, { commits = 3
     await client.query(`create table ${table} (id bigserial primary key, at timestamptz not null default now())`);
     const insert = { name: 'commit-latency-probe', text: `insert into ${table} default values` };
     for (let warmup = 0; warmup < 10; warmup += 1) await client.query(insert);
-    const samplesUs: number[] = [];
+    const latency = new LatencyHistogram();
     for (let commit = 0; commit < commits; commit += 1) {
       const startedMs = performance.now();
       await client.query(insert);
-      samplesUs.push((performance.now() - startedMs) * 1_000);
+      latency.recordMs(performance.now() - startedMs);
     }
-    samplesUs.sort((a, b) => a - b);
-    const at = (quantile: number): number => round(samplesUs[Math.min(samplesUs.length - 1, Math.floor(quantile * samplesUs.length))]!, 0);
-    return { commits, p50Us: at(0.5), p90Us: at(0.9), p99Us: at(0.99) };
+    const us = (percentile: number): number => round(latency.percentileMs(percentile) * 1_000, 0);
+    return { commits, p50Us: us(50), p90Us: us(90), p99Us: us(99) };
   } finally {
     await client.query(`drop schema if exists ${schema} cascade`).catch(() => undefined);
     await client.end();
