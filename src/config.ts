@@ -73,11 +73,12 @@ export interface Config {
   clockSkewMs: number;
 }
 
-function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min = 0): number {
+function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min = 0, max = Number.MAX_SAFE_INTEGER): number {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
   const value = Number(raw);
   if (!Number.isInteger(value) || value < min) throw new Error(`${name} must be an integer >= ${min}, got "${raw}"`);
+  if (value > max) throw new Error(`${name} must be at most ${max}, got "${raw}"`);
   return value;
 }
 
@@ -87,8 +88,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (tokenSecret.length < 16) throw new Error('TOKEN_SECRET must be set (at least 16 characters) in production');
   const adminToken = env['ADMIN_TOKEN'] ?? (production ? '' : 'holdfast-admin');
   if (adminToken.length < 8) throw new Error('ADMIN_TOKEN must be set (at least 8 characters) in production');
-  // A notified row waits this long before its round: bounded so that a typo cannot hold deliveries back for minutes.
-  if (integer(env, 'OUTBOX_GATHER_MS', 25, 0) > 1_000) throw new Error(`OUTBOX_GATHER_MS must be at most 1000, got "${env['OUTBOX_GATHER_MS']}"`);
   if (env['OUTBOX_WEBHOOK_URL'] && (env['OUTBOX_WEBHOOK_SECRET'] ?? '').length < 16) throw new Error('OUTBOX_WEBHOOK_SECRET (at least 16 characters) must be set with OUTBOX_WEBHOOK_URL');
   return {
     port: integer(env, 'PORT', 3000),
@@ -130,7 +129,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     outboxWebhookSecret: env['OUTBOX_WEBHOOK_SECRET'] || undefined,
     outboxWebhookTimeoutMs: integer(env, 'OUTBOX_WEBHOOK_TIMEOUT_MS', 10_000, 100),
     outboxPollMs: integer(env, 'OUTBOX_POLL_MS', 1_000, 10),
-    outboxGatherMs: integer(env, 'OUTBOX_GATHER_MS', 25, 0),
+    // A notified row waits this long before its round: bounded so that a typo cannot hold deliveries back for minutes.
+    outboxGatherMs: integer(env, 'OUTBOX_GATHER_MS', 25, 0, 1_000),
     outboxBatchSize: integer(env, 'OUTBOX_BATCH_SIZE', 100, 1),
     outboxMaxAttempts: integer(env, 'OUTBOX_MAX_ATTEMPTS', 10, 1),
     outboxLeaseMs: integer(env, 'OUTBOX_LEASE_MS', 60_000, 1_000),
