@@ -118,30 +118,34 @@ describe('adaptive admission', () => {
   });
 });
 
-describe('adaptive admission across workers (one ticks the room, another takes the fans\' holds)', () => {
-  const clusterShowId = 'shw-adaptive-cluster';
-  const { world, service } = adaptiveRoom(clusterShowId, 8);
+// On both databases: every worker runs the same SQL against the room's rows.
+for (const shared of databaseKinds.filter((each) => each.available)) describe(`adaptive admission across workers: one ticks the room, another takes the fans' holds (${shared.name})`, () => {
   let db: SqlDatabase;
-  let owner: WaitingRoomService;
-  let other: WaitingRoomService;
 
   beforeAll(async () => {
-    db = await kind.open();
-    owner = service(db, { ticksHere: () => true, sharedCounters: true });
-    other = service(db, { ticksHere: () => false, sharedCounters: true });
+    db = await shared.open();
   });
   afterAll(async () => {
     await db.close();
   });
 
-  const tickBoth = async (): Promise<number> => {
-    world.nowMs += 1_000;
-    await other.tickAll(); // passes the first holds it saw on to the room's row
-    await owner.tickAll();
-    return (await owner.stats(clusterShowId))['admitted'] as number;
+  /** Two workers on one room: the owner ticks it; the other passes the first holds it saw on to the room's row. */
+  const twoWorkers = (showId: string) => {
+    const { world, service } = adaptiveRoom(showId, 8);
+    const owner = service(db, { ticksHere: () => true, sharedCounters: true });
+    const other = service(db, { ticksHere: () => false, sharedCounters: true });
+    const tickBoth = async (): Promise<number> => {
+      world.nowMs += 1_000;
+      await other.tickAll(); // passes the first holds it saw on to the room's row
+      await owner.tickAll();
+      return (await owner.stats(showId))['admitted'] as number;
+    };
+    return { world, owner, other, tickBoth };
   };
 
   it("counts first holds made through another worker, so a fan who bought frees its place there too", async () => {
+    const clusterShowId = 'shw-adaptive-cluster';
+    const { world, owner, other, tickBoth } = twoWorkers(clusterShowId);
     const fans = Array.from({ length: 20 }, (_, index) => `cluster-fan-${index}`);
     const tickets = new Map<string, string>();
     for (const fan of fans) tickets.set(fan, (await owner.join(fan, clusterShowId, {})).ticket);
@@ -157,33 +161,10 @@ describe('adaptive admission across workers (one ticks the room, another takes t
     world.activeHolds = 0;
     expect(await tickBoth()).toBe(16);
   });
-});
 
-// On both databases: the dedupe is one SQL statement that every worker runs against the same rows.
-for (const both of databaseKinds.filter((each) => each.available)) describe(`adaptive admission across workers: a fan whose holds go through both (${both.name})`, () => {
-  const bothShowId = 'shw-adaptive-both';
-  const { world, service } = adaptiveRoom(bothShowId, 8);
-  let db: SqlDatabase;
-  let owner: WaitingRoomService;
-  let other: WaitingRoomService;
-
-  beforeAll(async () => {
-    db = await both.open();
-    owner = service(db, { ticksHere: () => true, sharedCounters: true });
-    other = service(db, { ticksHere: () => false, sharedCounters: true });
-  });
-  afterAll(async () => {
-    await db.close();
-  });
-
-  const tickBoth = async (): Promise<number> => {
-    world.nowMs += 1_000;
-    await other.tickAll();
-    await owner.tickAll();
-    return (await owner.stats(bothShowId))['admitted'] as number;
-  };
-
-  it('is one arrival, not one per worker: the room does not admit past its cap', async () => {
+  it('counts a fan whose holds go through both workers as one arrival: the room does not admit past its cap', async () => {
+    const bothShowId = 'shw-adaptive-both';
+    const { world, owner, other, tickBoth } = twoWorkers(bothShowId);
     const fans = Array.from({ length: 20 }, (_, index) => `both-fan-${index}`);
     const tickets = new Map<string, string>();
     for (const fan of fans) tickets.set(fan, (await owner.join(fan, bothShowId, {})).ticket);
