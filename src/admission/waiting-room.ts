@@ -89,8 +89,9 @@ interface Room {
   /** Serving advances of the last ticks (adaptive mode counts them as admitted but not yet holding). */
   recentAdvances: number[];
   /**
-   * Adaptive mode: first holds of admitted fans, per tick over the same window. A fan who has held is counted by the show's active holds (and once it has bought, by
-   * nothing): without this, every admitted fan blocked its place for the whole window.
+   * Adaptive mode: first holds of admitted fans, per tick over the same window. A fan who has
+   * held is counted by the show's active holds (and once it has bought, by nothing): without
+   * this, every admitted fan blocked its place for the whole window.
    */
   recentArrivals: number[];
   /** First holds to count at the next tick: seen here (one worker) or, with shared counters, the row's growth. */
