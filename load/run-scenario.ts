@@ -15,6 +15,7 @@ import { bundleLoadWorker } from './worker-bundle.js';
 import { probeCommitLatency, type CommitLatency } from '../bench/support/commit-latency.js';
 import { connectPostgres, type SqlDatabase } from '../src/persistence/database.js';
 import { auditDatabase, emptyAcknowledged, mergeAcknowledged, settledState, soldUnits, type Acknowledged, type AuditReport } from './audit.js';
+import { machineShare, sampleMachine, type MachineSample, type MachineShare } from './machine-share.js';
 import { counterNames, decodeInto, emptyCounters, emptyGauges, gaugeNames, latencyNames, newHistogram, summarize, type Counters, type Gauges, type IntervalReport, type LatencyName, type LatencySummary } from './metrics.js';
 import type { LoadOptions } from './options.js';
 import { scenarios } from './scenarios/index.js';
@@ -89,6 +90,8 @@ export interface EngineRun {
   timeline: TimelinePoint[];
   unfinishedFans: number;
   audit: AuditReport;
+  /** CPU by process group and the actors' group commits over the steady window (Linux, own server only). */
+  machine: MachineShare | null;
 }
 
 export interface LoadReport {
@@ -276,6 +279,10 @@ async function runEngine(options: LoadOptions, engine: Engine, entry: WorkerEntr
     let soldOutAtMs: number | null = null;
     let endedBy: EngineRun['endedBy'] = 'duration';
     let serverGone = false;
+    const sample = (): Promise<MachineSample | null> =>
+      server === null ? Promise.resolve(null) : sampleMachine([server.pid], workers.flatMap((worker) => (worker.process.pid === undefined ? [] : [worker.process.pid])), engine === 'holdfast' ? `${url}/metrics` : null, aggregate.counters().holdAttempts);
+    let steadySample: MachineSample | null = null;
+    let steadySampled = false;
     void server?.exited.then(() => {
       serverGone = true;
     });
@@ -308,6 +315,10 @@ async function runEngine(options: LoadOptions, engine: Engine, entry: WorkerEntr
           (onSaleIn > 0 ? ` | on sale in ${Math.ceil(onSaleIn / 1000)}s` : '') + (gauges.httpQueued > 0 ? ` | client HTTP queue ${gauges.httpQueued}` : ''),
       );
       if (workerError !== null) throw new Error(workerError);
+      if (!steadySampled && nowMs >= steadyFromMs + 1_000) {
+        steadySampled = true;
+        steadySample = await sample();
+      }
       if (serverGone) {
         endedBy = 'server-exit';
         break;
@@ -324,6 +335,8 @@ async function runEngine(options: LoadOptions, engine: Engine, entry: WorkerEntr
       }
     }
     const loadEndMs = Date.now();
+    const endSample = steadySample === null || serverGone ? null : await sample();
+    const machine = steadySample !== null && endSample !== null ? machineShare(steadySample, endSample, os.cpus().length) : null;
     progress(`stopping (${endedBy}); letting in-flight calls finish…`);
     for (const worker of workers) worker.process.send({ type: 'stop', graceMs: 30_000 } satisfies ParentToWorker);
     const ack: Acknowledged = emptyAcknowledged();
@@ -402,6 +415,7 @@ async function runEngine(options: LoadOptions, engine: Engine, entry: WorkerEntr
       timeline,
       unfinishedFans,
       audit,
+      machine,
     };
   } finally {
     if (process.env['LOAD_WORKER_CPU_PROF']) {

@@ -3,6 +3,7 @@
  * charts (no script, no CDN: the file opens anywhere), latency percentiles, outcomes by code and
  * the audit. One section per engine.
  */
+import type { MachineShare } from '../machine-share.js';
 import type { EngineRun, LoadReport } from '../run-scenario.js';
 
 interface Series {
@@ -82,11 +83,21 @@ function engineSection(report: LoadReport, run: EngineRun): string {
   const audit = run.audit.ok
     ? `<p class="ok">Audit clean: ${escape(Object.entries(run.audit.figures).map(([name, value]) => `${name} ${value.toLocaleString('en-US')}`).join(', '))}</p>`
     : `<p class="bad">Audit FAILED</p><ul>${run.audit.violations.map((violation) => `<li>${escape(violation)}</li>`).join('')}</ul>`;
+  const machine = run.machine === null ? '' : machineParagraph(run.machine);
   return `<section><h2>Engine: ${escape(run.engine)}${run.round > 1 || report.comparison?.rounds.length ? `, round ${run.round}` : ''}</h2>
 <p>${run.fans.toLocaleString('en-US')} fans (${run.watchers} watching), ${run.workers} worker(s); ${run.capacity.toLocaleString('en-US')} units; ${run.soldUnits.toLocaleString('en-US')} sold;
 ended by ${escape(run.endedBy)} after ${run.loadSeconds} s${run.sellOutS === null ? '' : `; sold out ${run.sellOutS} s after on-sale`}; peak connected ${run.peaks.connected.toLocaleString('en-US')}.
 Rates: ${run.rates.holdAttemptsPerS} hold attempts/s (steady ${run.rates.steadyHoldAttemptsPerS}/s), ${run.rates.holdsPerS} holds/s, ${run.rates.paidPerS} orders paid/s.</p>
-${audit}${throughput}${latency}${population}<div class="tables">${percentiles}${counters}${codes}</div></section>`;
+${audit}${machine}${throughput}${latency}${population}<div class="tables">${percentiles}${counters}${codes}</div></section>`;
+}
+
+function machineParagraph(share: MachineShare): string {
+  const { cores, usPerAttempt, groupCommits } = share;
+  const commits = groupCommits === null
+    ? ''
+    : ` Group commits: ${groupCommits.perS}/s of ${groupCommits.commandsPerCommit} commands, ${groupCommits.meanCommitMs} ms each from send to answer (${groupCommits.commitSecondsPerS} s of commit per second).`;
+  return `<p>Over the steady window (${share.windowS} s, ${share.attemptsPerS} answered attempts/s): server ${cores.server} cores, load generator ${cores.generator}, PostgreSQL ${cores.postgres}; machine ${cores.machineBusy} of ${cores.machine} cores busy.
+CPU per answered attempt: server ${usPerAttempt.server} µs, generator ${usPerAttempt.generator} µs, PostgreSQL ${usPerAttempt.postgres} µs, whole machine ${usPerAttempt.machine} µs.${commits}</p>`;
 }
 
 export function renderHtml(report: LoadReport): string {

@@ -30,6 +30,17 @@ postgres('hot seats: both engines answer every fan, the audit is clean, and the 
   }
   for (const holdfast of report.runs.filter((run) => run.engine === 'holdfast')) expect(holdfast.audit.figures['holdsInJournal']).toBe(holdfast.counters.holdsOk);
   expect(report.comparison?.attemptsPerSRatio).toBeGreaterThan(0);
+  if (process.platform === 'linux') {
+    // Where the machine went in each run: every engine's server and generator worked, and only the
+    // show actor's server reports group commits.
+    for (const run of report.runs) {
+      expect(run.machine?.cores.server).toBeGreaterThan(0);
+      expect(run.machine?.cores.generator).toBeGreaterThan(0);
+      expect(run.machine?.usPerAttempt.machine).toBeGreaterThan(0);
+      if (run.engine === 'holdfast') expect(run.machine?.groupCommits?.commandsPerCommit).toBeGreaterThanOrEqual(1);
+      else expect(run.machine?.groupCommits).toBeNull();
+    }
+  }
   // The disk's flush time, which bounds the baseline, is measured in the same run and printed beside the ratio.
   const commit = report.machine.commitLatency!;
   expect(commit.p50Us).toBeGreaterThan(0);
