@@ -5,39 +5,7 @@
  * database share the cores, so "µs of the machine per answered attempt" is what bounds a ratio.
  * Linux only: elsewhere the sample is null and the report leaves the section out.
  */
-import { execFileSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
-
-export interface ProcessStat {
-  pid: number;
-  command: string;
-  parentPid: number;
-  /** user + system CPU, in clock ticks. */
-  cpuTicks: number;
-}
-
-/** One line of /proc/<pid>/stat; the command may hold spaces and parentheses, so split after its last ')'. */
-export function parseProcessStat(line: string): ProcessStat | null {
-  const open = line.indexOf('(');
-  const close = line.lastIndexOf(')');
-  if (open < 0 || close < open) return null;
-  const fields = line.slice(close + 2).split(' ');
-  // After the command: state(3) ppid(4) … utime(14) stime(15), numbered as in proc(5).
-  const parentPid = Number(fields[1]);
-  const cpuTicks = Number(fields[11]) + Number(fields[12]);
-  if (!Number.isFinite(parentPid) || !Number.isFinite(cpuTicks)) return null;
-  return { pid: Number(line.slice(0, open).trim()), command: line.slice(open + 1, close), parentPid, cpuTicks };
-}
-
-/** Busy and total ticks of all CPUs, from the first line of /proc/stat (iowait counts as idle). */
-export function parseMachineStat(text: string): { busyTicks: number; totalTicks: number } | null {
-  const line = text.split('\n', 1)[0] ?? '';
-  if (!line.startsWith('cpu ')) return null;
-  const [user, nice, system, idle, iowait, irq, softirq, steal] = line.trim().split(/\s+/).slice(1).map(Number);
-  if ([user, nice, system, idle, iowait, irq, softirq, steal].some((value) => value === undefined || !Number.isFinite(value))) return null;
-  const busyTicks = user! + nice! + system! + irq! + softirq! + steal!;
-  return { busyTicks, totalTicks: busyTicks + idle! + iowait! };
-}
+import { clockTicksPerSecond, machineBusySeconds, postgresCpuSeconds, processTable, round, type ProcessStat } from '../bench/support/report.js';
 
 export interface CommitFigures {
   commits: number;
@@ -61,10 +29,11 @@ export function parseCommitMetrics(text: string): CommitFigures | null {
 export interface MachineSample {
   atMs: number;
   attempts: number;
-  serverTicks: number;
-  generatorTicks: number;
-  postgresTicks: number;
-  machine: { busyTicks: number; totalTicks: number };
+  /** CPU seconds so far of each group, and busy seconds of the whole machine. */
+  serverS: number;
+  generatorS: number;
+  postgresS: number;
+  machineBusyS: number;
   commits: CommitFigures | null;
 }
 
@@ -80,37 +49,14 @@ export interface MachineShare {
   groupCommits: { perS: number; commandsPerCommit: number; meanCommitMs: number; commitSecondsPerS: number } | null;
 }
 
-let ticksPerSecond: number | null = null;
-
-export function clockTicksPerSecond(): number {
-  if (ticksPerSecond === null) {
-    try {
-      ticksPerSecond = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
-    } catch {
-      ticksPerSecond = 100; // Linux's USER_HZ on every common build
-    }
-  }
-  return ticksPerSecond;
-}
-
-function processTable(): ProcessStat[] {
-  const table: ProcessStat[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = parseProcessStat(readFileSync(`/proc/${entry}/stat`, 'utf8'));
-      if (stat !== null) table.push(stat);
-    } catch {
-      // The process ended between the listing and the read.
-    }
-  }
-  return table;
-}
-
 /** Ticks of the given processes and all their descendants. */
 export function treeTicks(table: ProcessStat[], roots: number[]): number {
-  const children = new Map<number, ProcessStat[]>();
-  for (const stat of table) children.set(stat.parentPid, [...(children.get(stat.parentPid) ?? []), stat]);
+  const children = new Map<number, number[]>();
+  for (const stat of table) {
+    const siblings = children.get(stat.parentPid);
+    if (siblings === undefined) children.set(stat.parentPid, [stat.pid]);
+    else siblings.push(stat.pid);
+  }
   const byPid = new Map(table.map((stat) => [stat.pid, stat]));
   const seen = new Set<number>();
   const pending = roots.filter((pid) => byPid.has(pid));
@@ -120,54 +66,41 @@ export function treeTicks(table: ProcessStat[], roots: number[]): number {
     if (seen.has(pid)) continue;
     seen.add(pid);
     ticks += byPid.get(pid)!.cpuTicks;
-    for (const child of children.get(pid) ?? []) pending.push(child.pid);
+    pending.push(...(children.get(pid) ?? []));
   }
   return ticks;
 }
 
 /** Reads the machine now; null off Linux. `attempts` is the run's answered-attempt counter at this moment. */
 export async function sampleMachine(serverPids: number[], generatorPids: number[], metricsUrl: string | null, attempts: number): Promise<MachineSample | null> {
-  if (process.platform !== 'linux') return null;
-  let machine: { busyTicks: number; totalTicks: number } | null;
-  let table: ProcessStat[];
-  try {
-    machine = parseMachineStat(readFileSync('/proc/stat', 'utf8'));
-    table = processTable();
-  } catch {
-    return null;
-  }
-  if (machine === null) return null;
-  let commits: CommitFigures | null = null;
-  if (metricsUrl !== null) {
-    commits = await fetch(metricsUrl, { signal: AbortSignal.timeout(5_000) })
+  const table = processTable();
+  const machineBusyS = machineBusySeconds();
+  if (table === null || machineBusyS === null) return null;
+  const commits = metricsUrl === null
+    ? null
+    : await fetch(metricsUrl, { signal: AbortSignal.timeout(5_000) })
       .then(async (response) => (response.ok ? parseCommitMetrics(await response.text()) : null))
       .catch(() => null);
-  }
   return {
     atMs: Date.now(),
     attempts,
-    serverTicks: treeTicks(table, serverPids),
-    generatorTicks: treeTicks(table, generatorPids),
-    postgresTicks: table.filter((stat) => stat.command === 'postgres').reduce((sum, stat) => sum + stat.cpuTicks, 0),
-    machine,
+    serverS: treeTicks(table, serverPids) / clockTicksPerSecond,
+    generatorS: treeTicks(table, generatorPids) / clockTicksPerSecond,
+    postgresS: postgresCpuSeconds(table) ?? 0,
+    machineBusyS,
     commits,
   };
 }
-
-const round = (value: number, digits: number): number => (Number.isFinite(value) ? Math.round(value * 10 ** digits) / 10 ** digits : 0);
 
 /** The share of the machine between two samples (processes that exited meanwhile are not counted). */
 export function machineShare(from: MachineSample, to: MachineSample, cpus: number): MachineShare | null {
   const windowS = (to.atMs - from.atMs) / 1000;
   const attempts = to.attempts - from.attempts;
   if (windowS <= 0) return null;
-  const hz = clockTicksPerSecond();
-  const seconds = (ticks: number): number => Math.max(0, ticks) / hz;
-  const server = seconds(to.serverTicks - from.serverTicks);
-  const generator = seconds(to.generatorTicks - from.generatorTicks);
-  const postgres = seconds(to.postgresTicks - from.postgresTicks);
-  const busyShare = (to.machine.busyTicks - from.machine.busyTicks) / Math.max(1, to.machine.totalTicks - from.machine.totalTicks);
-  const machineBusy = busyShare * cpus * windowS;
+  const server = Math.max(0, to.serverS - from.serverS);
+  const generator = Math.max(0, to.generatorS - from.generatorS);
+  const postgres = Math.max(0, to.postgresS - from.postgresS);
+  const machineBusy = Math.max(0, to.machineBusyS - from.machineBusyS);
   const perAttempt = (cpuSeconds: number): number => (attempts > 0 ? round((cpuSeconds * 1e6) / attempts, 1) : 0);
   let groupCommits: MachineShare['groupCommits'] = null;
   if (from.commits !== null && to.commits !== null && to.commits.commits > from.commits.commits) {

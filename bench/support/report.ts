@@ -140,43 +140,72 @@ export interface CpuSample {
   elu: ReturnType<typeof performance.eventLoopUtilization>;
 }
 
-const clockTicksPerSecond = 100; // USER_HZ on Linux
+/** /proc reports CPU time in USER_HZ, 100 on every Linux build this runs on. */
+export const clockTicksPerSecond = 100;
 
-/** CPU seconds used so far by the local PostgreSQL server (postmaster, backends, walwriter...). */
-function postgresCpuSeconds(): number | null {
-  let ticks = 0;
-  let found = false;
+export interface ProcessStat {
+  pid: number;
+  command: string;
+  parentPid: number;
+  /** user + system CPU, in clock ticks. */
+  cpuTicks: number;
+}
+
+/** One line of /proc/<pid>/stat; the command may hold spaces and parentheses, so split after its last ')'. */
+export function parseProcessStat(line: string): ProcessStat | null {
+  const open = line.indexOf('(');
+  const close = line.lastIndexOf(')');
+  if (open < 0 || close < open) return null;
+  const fields = line.slice(close + 2).split(' ');
+  // After "(comm)" the state is index 0, so ppid (4th overall) is 1, utime (14th) 11 and stime (15th) 12.
+  const parentPid = Number(fields[1]);
+  const cpuTicks = Number(fields[11]) + Number(fields[12]);
+  if (!Number.isFinite(parentPid) || !Number.isFinite(cpuTicks)) return null;
+  return { pid: Number(line.slice(0, open).trim()), command: line.slice(open + 1, close), parentPid, cpuTicks };
+}
+
+/** Every process visible in /proc; null off Linux. */
+export function processTable(): ProcessStat[] | null {
   let entries: string[];
   try {
     entries = readdirSync('/proc');
   } catch {
     return null;
   }
+  const table: ProcessStat[] = [];
   for (const entry of entries) {
     if (!/^\d+$/.test(entry)) continue;
-    let stat: string;
     try {
-      stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const stat = parseProcessStat(readFileSync(`/proc/${entry}/stat`, 'utf8'));
+      if (stat !== null) table.push(stat);
     } catch {
-      continue;
+      // The process ended between the listing and the read.
     }
-    const open = stat.indexOf('(');
-    const close = stat.lastIndexOf(')');
-    if (stat.slice(open + 1, close) !== 'postgres') continue;
-    const fields = stat.slice(close + 2).split(' ');
-    // Fields after "(comm)": state is index 0, so utime (14th overall) is 11 and stime is 12.
-    ticks += Number(fields[11]) + Number(fields[12]);
-    found = true;
   }
-  return found ? ticks / clockTicksPerSecond : null;
+  return table;
 }
 
-function machineBusySeconds(): number | null {
+/** CPU seconds used so far by the local PostgreSQL server (postmaster, backends, walwriter...); null when none is visible. */
+export function postgresCpuSeconds(table: ProcessStat[] | null = processTable()): number | null {
+  const postgres = table?.filter((stat) => stat.command === 'postgres') ?? [];
+  return postgres.length === 0 ? null : postgres.reduce((sum, stat) => sum + stat.cpuTicks, 0) / clockTicksPerSecond;
+}
+
+/** Busy and total ticks of all CPUs, from the first line of /proc/stat (iowait counts as idle). */
+export function parseMachineStat(text: string): { busyTicks: number; totalTicks: number } | null {
+  const line = text.split('\n', 1)[0] ?? '';
+  if (!line.startsWith('cpu ')) return null;
+  const [user, nice, system, idle, iowait, irq, softirq, steal] = line.trim().split(/\s+/).slice(1).map(Number);
+  if ([user, nice, system, idle, iowait, irq, softirq, steal].some((value) => value === undefined || !Number.isFinite(value))) return null;
+  const busyTicks = user! + nice! + system! + irq! + softirq! + steal!;
+  return { busyTicks, totalTicks: busyTicks + idle! + iowait! };
+}
+
+/** Busy CPU seconds of the whole machine so far; null off Linux. */
+export function machineBusySeconds(): number | null {
   try {
-    const line = readFileSync('/proc/stat', 'utf8').split('\n')[0]!;
-    // cpu user nice system idle iowait irq softirq steal ...: busy is all but idle and iowait.
-    const [user, nice, system, , , irq, softirq, steal] = line.trim().split(/\s+/).slice(1).map(Number);
-    return (user! + nice! + system! + irq! + softirq! + (steal ?? 0)) / clockTicksPerSecond;
+    const ticks = parseMachineStat(readFileSync('/proc/stat', 'utf8'));
+    return ticks === null ? null : ticks.busyTicks / clockTicksPerSecond;
   } catch {
     return null;
   }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { clockTicksPerSecond, machineShare, parseCommitMetrics, parseMachineStat, parseProcessStat, sampleMachine, treeTicks, type MachineSample } from '../../load/machine-share.js';
+import { machineShare, parseCommitMetrics, sampleMachine, treeTicks, type MachineSample } from '../../load/machine-share.js';
+import { parseMachineStat, parseProcessStat } from '../../bench/support/report.js';
 
 describe('load machine share', () => {
   it('reads a /proc/<pid>/stat line whose command holds spaces and parentheses', () => {
@@ -40,10 +41,9 @@ describe('load machine share', () => {
   });
 
   it('turns two samples into cores and µs per answered attempt', () => {
-    const hz = clockTicksPerSecond();
-    const from: MachineSample = { atMs: 0, attempts: 1_000, serverTicks: 0, generatorTicks: 0, postgresTicks: 0, machine: { busyTicks: 0, totalTicks: 0 }, commits: { commits: 10, commands: 100, commitSeconds: 1 } };
+    const from: MachineSample = { atMs: 0, attempts: 1_000, serverS: 0, generatorS: 0, postgresS: 0, machineBusyS: 0, commits: { commits: 10, commands: 100, commitSeconds: 1 } };
     // 10 s, 20,000 attempts; the server used 7 s of CPU, the generator 6, PostgreSQL 3; the machine was 80% busy on 2 cores.
-    const to: MachineSample = { atMs: 10_000, attempts: 21_000, serverTicks: 7 * hz, generatorTicks: 6 * hz, postgresTicks: 3 * hz, machine: { busyTicks: 1_600, totalTicks: 2_000 }, commits: { commits: 1_010, commands: 100_100, commitSeconds: 9 } };
+    const to: MachineSample = { atMs: 10_000, attempts: 21_000, serverS: 7, generatorS: 6, postgresS: 3, machineBusyS: 16, commits: { commits: 1_010, commands: 100_100, commitSeconds: 9 } };
     const share = machineShare(from, to, 2)!;
     expect(share.attemptsPerS).toBe(2_000);
     expect(share.cores).toEqual({ server: 0.7, generator: 0.6, postgres: 0.3, machineBusy: 1.6, machine: 2 });
@@ -58,9 +58,9 @@ describe('load machine share', () => {
     let spin = 0;
     while (Date.now() < until) spin += Math.sqrt(spin + 1);
     const second = (await sampleMachine([process.pid], [], null, 10))!;
-    expect(second.serverTicks).toBeGreaterThan(first.serverTicks);
-    expect(second.generatorTicks).toBe(0);
-    expect(second.machine.totalTicks).toBeGreaterThan(first.machine.totalTicks);
+    expect(second.serverS).toBeGreaterThan(first.serverS);
+    expect(second.generatorS).toBe(0);
+    expect(second.machineBusyS).toBeGreaterThan(first.machineBusyS);
     expect(machineShare(first, second, 2)!.cores.server).toBeGreaterThan(0);
   });
 });
