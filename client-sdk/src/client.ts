@@ -68,6 +68,9 @@ export interface HoldOptions extends MutationOptions {
   channelKey?: string;
 }
 
+/** The answer to a hold attempt (tryHold): the hold, or the server's refusal. */
+export type HoldAttempt = { ok: true; hold: HoldResponse } | { ok: false; error: HoldfastError };
+
 export interface ReadOptions {
   signal?: AbortSignal;
 }
@@ -223,30 +226,39 @@ export class HoldfastClient {
    * room the admission token from joinQueue is sent (and refreshed once if it expired).
    */
   async hold(showId: string, request: HoldRequestBody, options: HoldOptions = {}): Promise<HoldResponse> {
+    const attempt = await this.tryHold(showId, request, options);
+    if (attempt.ok) return attempt.hold;
+    throw attempt.error;
+  }
+
+  /**
+   * hold(), with a refusal — the server's non-retryable answer: seats taken, a limit reached,
+   * bad input — returned as `{ ok: false, error }` instead of thrown. Under contention most
+   * attempts are refused: a crowd app (or a load test) branches on the answer rather than
+   * catching it. Network failures (after the retries) and aborts still throw.
+   */
+  async tryHold(showId: string, request: HoldRequestBody, options: HoldOptions = {}): Promise<HoldAttempt> {
     const idempotencyKey = options.idempotencyKey ?? newIdempotencyKey();
     const body = options.channelKey === undefined ? request : { ...request, channel_key: options.channelKey };
-    const overHttp = (admissionToken: string | undefined): Promise<HoldResponse> =>
-      this.http.request<HoldResponse>({
+    const overHttp = (admissionToken: string | undefined): Promise<HoldAttempt> =>
+      attemptOf(this.http.request<HoldResponse>({
         method: 'POST', path: `/v1/shows/${enc(showId)}/holds`, body, idempotencyKey,
         ...(admissionToken !== undefined ? { headers: { 'admission-token': admissionToken } } : {}),
         ...mutation(options),
-      });
-    const send = (admissionToken: string | undefined): Promise<HoldResponse> =>
+      }));
+    const send = (admissionToken: string | undefined): Promise<HoldAttempt> =>
       options.via === 'socket'
         ? this.overSocket('hold', { ...body, show_id: showId, idempotency_key: idempotencyKey, ...(admissionToken !== undefined ? { admission_token: admissionToken } : {}) }, options.signal, () => overHttp(admissionToken))
         : overHttp(admissionToken);
     const tracker = this.queues.get(showId);
-    try {
-      return await send(options.admissionToken ?? this.admissions.get(showId)?.token);
-    } catch (error) {
-      const ticket = tracker?.ticket ?? null;
-      if (!(error instanceof HoldfastError) || error.code !== 'admission_required' || options.admissionToken !== undefined || tracker === undefined || ticket === null) throw error;
-      // The admission token expired (or never came): an admitted ticket gets a fresh one. Same key.
-      await tracker.refresh(options.signal);
-      const fresh = this.admissions.get(showId)?.token;
-      if (fresh === undefined) throw error;
-      return send(fresh);
-    }
+    const attempt = await send(options.admissionToken ?? this.admissions.get(showId)?.token);
+    const ticket = tracker?.ticket ?? null;
+    if (attempt.ok || attempt.error.code !== 'admission_required' || options.admissionToken !== undefined || tracker === undefined || ticket === null) return attempt;
+    // The admission token expired (or never came): an admitted ticket gets a fresh one. Same key.
+    await tracker.refresh(options.signal);
+    const fresh = this.admissions.get(showId)?.token;
+    if (fresh === undefined) return attempt;
+    return send(fresh);
   }
 
   getHold(holdId: string, options: ReadOptions = {}): Promise<HoldResponse> {
@@ -254,25 +266,31 @@ export class HoldfastClient {
   }
 
   /** Releases a hold: its items return to sale at once. */
-  release(holdId: string, options: MutationOptions = {}): Promise<HoldResponse> {
+  async release(holdId: string, options: MutationOptions = {}): Promise<HoldResponse> {
     const idempotencyKey = options.idempotencyKey ?? newIdempotencyKey();
     const overHttp = (): Promise<HoldResponse> => this.http.request({ method: 'DELETE', path: `/v1/holds/${enc(holdId)}`, idempotencyKey, ...mutation(options) });
-    return options.via === 'socket' ? this.overSocket('release', { hold_id: holdId, idempotency_key: idempotencyKey }, options.signal, overHttp) : overHttp();
+    if (options.via !== 'socket') return overHttp();
+    const attempt = await this.overSocket('release', { hold_id: holdId, idempotency_key: idempotencyKey }, options.signal, () => attemptOf(overHttp()));
+    if (attempt.ok) return attempt.hold;
+    throw attempt.error;
   }
 
   /** A hold or release over the live connection, or over REST (same key) when that cannot answer. */
-  private async overSocket<Event extends 'hold' | 'release'>(event: Event, payload: Parameters<ClientToServerEvents[Event]>[0], signal: AbortSignal | undefined, overHttp: () => Promise<HoldResponse>): Promise<HoldResponse> {
+  private async overSocket<Event extends 'hold' | 'release'>(event: Event, payload: Parameters<ClientToServerEvents[Event]>[0], signal: AbortSignal | undefined, overHttp: () => Promise<HoldAttempt>): Promise<HoldAttempt> {
     if (signal?.aborted) throw new HoldfastAbortError();
     if (this.live.state !== 'connected') return overHttp();
+    let ack;
     try {
-      // A refusal is thrown as REST would throw it: with the intent's key.
-      const answer = this.live.emitWithAck(event, payload, { idempotencyKey: payload.idempotency_key, attempts: 1, method: 'socket', path: event }) as Promise<HoldResponse>;
-      return await (signal === undefined ? answer : untilAborted(answer, signal));
+      const answer = this.live.emitForAck(event, payload);
+      ack = await (signal === undefined ? answer : untilAborted(answer, signal));
     } catch (error) {
       if (error instanceof HoldfastAbortError) throw error;
-      if (error instanceof HoldfastError && !error.retryable) throw error;
-      return overHttp();
+      return overHttp(); // no answer (timeout, disconnect): REST, same key
     }
+    if (ack.ok) return { ok: true, hold: ack.data as HoldResponse };
+    // A refusal carries the intent's key, as REST's would.
+    const error = new HoldfastError(ack.error, { idempotencyKey: payload.idempotency_key, attempts: 1, method: 'socket', path: event });
+    return error.retryable ? overHttp() : { ok: false, error };
   }
 
   /** Extends a hold (a bounded number of times). */
@@ -383,6 +401,16 @@ function signal(options: { signal?: AbortSignal }): { signal?: AbortSignal } {
 }
 
 /** `promise`, or HoldfastAbortError as soon as `signal` fires. */
+/** A REST hold or release as an attempt: a non-retryable problem becomes `{ ok: false }`, anything else still throws. */
+async function attemptOf(call: Promise<HoldResponse>): Promise<HoldAttempt> {
+  try {
+    return { ok: true, hold: await call };
+  } catch (error) {
+    if (error instanceof HoldfastError && !error.retryable) return { ok: false, error };
+    throw error;
+  }
+}
+
 function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     const onAbort = (): void => reject(new HoldfastAbortError());

@@ -2,7 +2,7 @@
  * @holdfast/client — the Holdfast client SDK for browsers, Node and React Native.
  * Wire types come from the server's own definitions (src/protocol); see README.md.
  */
-export { HoldfastClient, type HoldfastClientOptions, type HoldOptions, type MutationOptions, type ReadOptions } from './client.js';
+export { HoldfastClient, type HoldAttempt, type HoldfastClientOptions, type HoldOptions, type MutationOptions, type ReadOptions } from './client.js';
 export { HoldfastAbortError, HoldfastError, HoldfastNetworkError, isHoldfastError } from './errors.js';
 export { ServerClock, formatRemaining, type ClockSample, type Stop } from './clock.js';
 export { SeatMapStore, SeatStatus, type DiffOutcome, type SeatMapEvent, type SeatMapState, type SeatMapStatus, type SeatMapStoreOptions, type SnapshotReason } from './seat-map-store.js';

@@ -273,11 +273,22 @@ export class LiveConnection {
   }
 
   /** Emits an event and resolves with its ack's data (HoldfastError for a problem, HoldfastNetworkError on timeout or disconnect). */
-  emitWithAck<Event extends 'show:watch' | 'show:unwatch' | 'queue:join' | 'hold' | 'release'>(
+  async emitWithAck<Event extends AckedEvent>(
     event: Event,
     payload: Parameters<ClientToServerEvents[Event]>[0],
     details: ConstructorParameters<typeof HoldfastError>[1] = { attempts: 1 },
   ): Promise<AckData<Event>> {
+    const ack = await this.emitForAck(event, payload);
+    if (ack.ok) return ack.data;
+    throw new HoldfastError(ack.error, details);
+  }
+
+  /**
+   * Emits an event and resolves with its ack as sent: data, or a problem the caller handles as a
+   * value (a refused hold is the common answer under contention; throwing it through every await
+   * cost more than the answer). Rejects with HoldfastNetworkError on timeout or disconnect.
+   */
+  emitForAck<Event extends AckedEvent>(event: Event, payload: Parameters<ClientToServerEvents[Event]>[0]): Promise<Ack<AckData<Event>>> {
     const socket = this.socket();
     const timeoutMs = this.deps.options.ackTimeoutMs ?? 10_000;
     return new Promise((resolve, reject) => {
@@ -297,8 +308,7 @@ export class LiveConnection {
       socket.on('disconnect', onDisconnect);
       const onAck = (ack: Ack<AckData<Event>>): void => {
         cleanup();
-        if (ack.ok) resolve(ack.data);
-        else reject(new HoldfastError(ack.error, details));
+        resolve(ack);
       };
       // The event/payload/ack triple is tied together by this method's signature.
       (socket.emit as unknown as (event: string, payload: unknown, ack: (ack: Ack<AckData<Event>>) => void) => void)(event, payload, onAck);
@@ -351,5 +361,8 @@ export class LiveConnection {
     }
   }
 }
+
+/** The events answered with an ack that the SDK sends. */
+type AckedEvent = 'show:watch' | 'show:unwatch' | 'queue:join' | 'hold' | 'release';
 
 type AckData<Event extends keyof ClientToServerEvents> = Parameters<ClientToServerEvents[Event]>[1] extends (result: Ack<infer Data>) => void ? Data : never;

@@ -77,25 +77,25 @@ export type HoldOutcome = { ok: true; hold: HoldResponse } | { ok: false; code: 
 /** One hold attempt: answered (granted or refused with a code), or an error after the SDK's retries. */
 export async function tryHold(context: Context, showId: string, body: HoldRequestBody): Promise<HoldOutcome> {
   const startedAt = performance.now();
+  let attempt;
   try {
-    const hold = await context.client.hold(showId, body, { via: context.options.holdsVia });
-    context.metrics.recordMs('hold', performance.now() - startedAt);
-    context.metrics.count('holdAttempts');
-    context.metrics.count('holdsOk');
-    context.metrics.count('seatsHeld', unitsOf(hold));
-    context.ack.holds.push(hold.hold_id);
-    return { ok: true, hold };
+    attempt = await context.client.tryHold(showId, body, { via: context.options.holdsVia });
   } catch (error) {
-    if (error instanceof HoldfastError && !error.retryable) {
-      context.metrics.recordMs('hold', performance.now() - startedAt);
-      context.metrics.count('holdAttempts');
-      context.metrics.count('holdRefusals');
-      context.metrics.code('refusal', error.code);
-      return { ok: false, code: error.code };
-    }
     countError(context, error);
     return { ok: false, code: 'error' };
   }
+  context.metrics.recordMs('hold', performance.now() - startedAt);
+  context.metrics.count('holdAttempts');
+  if (!attempt.ok) {
+    context.metrics.count('holdRefusals');
+    context.metrics.code('refusal', attempt.error.code);
+    return { ok: false, code: attempt.error.code };
+  }
+  const { hold } = attempt;
+  context.metrics.count('holdsOk');
+  context.metrics.count('seatsHeld', unitsOf(hold));
+  context.ack.holds.push(hold.hold_id);
+  return { ok: true, hold };
 }
 
 export async function release(context: Context, hold: HoldResponse): Promise<void> {

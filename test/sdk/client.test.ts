@@ -49,7 +49,7 @@ for (const kind of databaseKinds) {
         beforeListen: async (db) => {
           const created = await createCatalog(catalogOf(db), {
             eventName: 'Sdkfest Live', performer: 'The Typed Definitions', city: 'Clientville',
-            shows: { browse: {}, watch: {}, gap: {}, holds: {}, socketHolds: {}, retry: {}, orders: {}, clock: {}, waitlist: {}, later: {}, bundle: {}, presale: { channels: [{ id: 'presale', name: 'Presale', key: 'presale-2026', seat_ids: ['A:1:1', 'A:1:2', 'A:1:3', 'A:1:4'], pools: [] }] } },
+            shows: { browse: {}, watch: {}, gap: {}, holds: {}, socketHolds: {}, tryHolds: {}, retry: {}, orders: {}, clock: {}, waitlist: {}, later: {}, bundle: {}, presale: { channels: [{ id: 'presale', name: 'Presale', key: 'presale-2026', seat_ids: ['A:1:1', 'A:1:2', 'A:1:3', 'A:1:4'], pools: [] }] } },
           });
           eventId = created.eventId;
           shows = created.showIds;
@@ -89,6 +89,37 @@ for (const kind of databaseKinds) {
       expect((await fan.release(overRest.hold_id, { via: 'socket' })).hold_id).toBe(overRest.hold_id);
       expect(restCalls).toEqual([]);
       expect((await rival.hold(showId, { seat_ids: ['A:1:3'] }, { via: 'socket' })).status).toBe('held');
+    });
+
+    it('tryHold answers a refusal as a value — the same problem over the socket and over REST — and the hold when granted', async () => {
+      const showId = shows['tryHolds']!;
+      const fan = await clients.signedIn('try-fan');
+      const rival = await clients.signedIn('try-rival');
+      await fan.connect();
+      await rival.connect();
+      const granted = await fan.tryHold(showId, { seat_ids: ['A:1:1', 'A:1:2'] }, { via: 'socket' });
+      if (!granted.ok) throw new Error(`expected a hold, got ${granted.error.code}`);
+      expect(granted.hold).toMatchObject({ status: 'held', seat_ids: ['A:1:1', 'A:1:2'] });
+      const overSocket = await rival.tryHold(showId, { seat_ids: ['A:1:2', 'A:1:3'] }, { via: 'socket', idempotencyKey: 'try-hold-socket-01' });
+      const overRest = await rival.tryHold(showId, { seat_ids: ['A:1:2', 'A:1:3'] }, { idempotencyKey: 'try-hold-rest-0001' });
+      if (overSocket.ok || overRest.ok) throw new Error('a held seat was held again');
+      expect(overSocket.error).toBeInstanceOf(HoldfastError);
+      expect(overSocket.error.problem).toMatchObject({ code: 'seat_unavailable', status: 409, retryable: false, seats: ['A:1:2'] });
+      // One renderer of refusals: the ack carries exactly the problem document REST sends.
+      expect(overSocket.error.problem).toEqual(overRest.error.problem);
+      expect(overSocket.error.idempotencyKey).toBe('try-hold-socket-01');
+      expect(overRest.error.idempotencyKey).toBe('try-hold-rest-0001');
+      // hold() throws that same refusal; and the refused key answers the same on a retry.
+      const thrown: unknown = await rival.hold(showId, { seat_ids: ['A:1:2', 'A:1:3'] }, { via: 'socket', idempotencyKey: 'try-hold-socket-01' }).catch((error: unknown) => error);
+      expect(thrown).toBeInstanceOf(HoldfastError);
+      expect((thrown as HoldfastError).problem).toEqual(overSocket.error.problem);
+      // Bad input is a refusal too (the server's validation), never a hold.
+      const invalid = await rival.tryHold(showId, { seat_ids: [] }, { via: 'socket' });
+      expect(invalid.ok ? 'held' : invalid.error.code).toBe('validation_failed');
+      // An abort still throws: it is not an answer.
+      const aborted = new AbortController();
+      aborted.abort();
+      expect(await rival.tryHold(showId, { seat_ids: ['A:1:4'] }, { via: 'socket', signal: aborted.signal }).catch((error: unknown) => error)).toBeInstanceOf(HoldfastAbortError);
     });
 
     it('searches events and reads the event, its shows and a seat map', async () => {

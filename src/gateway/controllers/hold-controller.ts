@@ -3,7 +3,7 @@ import type { CommandEnvelope } from '../../actors/decide-batch.js';
 import { fingerprintOf, scopeIdempotencyKey } from '../../actors/idempotency.js';
 import type { HoldRequest, HoldView, ShowReply } from '../../actors/messages.js';
 import type { ShowRouter } from '../../actors/show-router.js';
-import { ApiError } from '../../protocol/api-error.js';
+import { ApiError, problemOf, type Problem, type ProblemExtra } from '../../protocol/api-error.js';
 import { ExtendHoldBody, HoldIdParam, HoldRequestBody, IdempotencyKeyHeader, ShowIdParam, type HoldResponse } from '../../protocol/hold-schemas.js';
 import { parseInput } from '../../protocol/validate.js';
 import type { Clock } from '../../shared/clock.js';
@@ -16,6 +16,11 @@ export interface ApiOk<Body> {
   status: number;
   body: Body;
 }
+
+type ShowRefusal = Extract<ShowReply, { ok: false }>;
+
+/** A hold attempt answered: the hold, or the show's refusal (see answerPlace). */
+export type HoldAnswer = { ok: true; data: HoldResponse } | { ok: false; refusal: ShowRefusal };
 
 export interface HoldControllerDeps {
   router: ShowRouter;
@@ -32,6 +37,18 @@ export class HoldController {
   constructor(private readonly deps: HoldControllerDeps) {}
 
   async place(caller: Caller, showIdInput: unknown, bodyInput: unknown, idempotencyKeyInput: unknown, admissionToken: string | undefined): Promise<ApiOk<HoldResponse>> {
+    const answer = await this.answerPlace(caller, showIdInput, bodyInput, idempotencyKeyInput, admissionToken);
+    if (answer.ok) return { status: 201, body: answer.data };
+    throw refusalError(answer.refusal);
+  }
+
+  /**
+   * place(), with the show's refusal (seats taken, limits reached) returned rather than thrown.
+   * Under contention most attempts end in a refusal, and a throw travelling through the async
+   * frames up to the transport cost more than the refusal itself; the socket path answers from
+   * this. Bad input, rate limits and admission still throw ApiError, as everywhere.
+   */
+  async answerPlace(caller: Caller, showIdInput: unknown, bodyInput: unknown, idempotencyKeyInput: unknown, admissionToken: string | undefined): Promise<HoldAnswer> {
     const userId = requireUser(caller);
     const showId = parseInput(ShowIdParam, showIdInput, 'show id');
     const key = requireIdempotencyKey(idempotencyKeyInput);
@@ -45,7 +62,7 @@ export class HoldController {
       fingerprint: fingerprintOf({ op: 'place_hold', showId, body }),
     };
     const reply = await this.deps.router.submit(showId, envelope);
-    return { status: 201, body: this.render(unwrap(reply)) };
+    return reply.ok ? { ok: true, data: this.render(reply) } : { ok: false, refusal: reply };
   }
 
   async get(caller: Caller, holdIdInput: unknown): Promise<ApiOk<HoldResponse>> {
@@ -123,7 +140,21 @@ function parseHoldId(value: unknown): { holdId: string; showId: string } {
 
 function unwrap(reply: ShowReply): Extract<ShowReply, { ok: true }> {
   if (reply.ok) return reply;
-  throw new ApiError(reply.code, reply.detail, { ...(reply.seats ? { seats: reply.seats } : {}), ...(reply.pools ? { pools: reply.pools } : {}) });
+  throw refusalError(reply);
+}
+
+/** The show's refusal as the ApiError a service throws. */
+function refusalError(refusal: ShowRefusal): ApiError {
+  return new ApiError(refusal.code, refusal.detail, refusalExtra(refusal));
+}
+
+/** The show's refusal as the problem an ack carries: what refusalError(refusal).toProblem() gives, without the error. */
+export function refusalProblem(refusal: ShowRefusal): Problem {
+  return problemOf(refusal.code, refusal.detail, refusalExtra(refusal));
+}
+
+function refusalExtra(refusal: ShowRefusal): ProblemExtra {
+  return { ...(refusal.seats ? { seats: refusal.seats } : {}), ...(refusal.pools ? { pools: refusal.pools } : {}) };
 }
 
 function toHoldRequest(body: HoldRequestBody): HoldRequest {

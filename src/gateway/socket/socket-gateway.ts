@@ -10,7 +10,7 @@ import { parseInput } from '../../protocol/validate.js';
 import type { Clock } from '../../shared/clock.js';
 import type { Logger } from '../../shared/logger.js';
 import type { Caller, Sessions } from '../auth/sessions.js';
-import type { HoldController } from '../controllers/hold-controller.js';
+import { refusalProblem, type HoldController } from '../controllers/hold-controller.js';
 import { SeatMapFanout } from '../live/seat-map-fanout.js';
 import { RoomPublisher } from './room-publisher.js';
 import { QueueFanout } from '../live/queue-fanout.js';
@@ -160,10 +160,11 @@ export class SocketGateway {
       }
       return { show_id: showId };
     });
-    this.handle(socket, 'hold', async (payload) => {
+    this.answer(socket, 'hold', async (payload) => {
       const envelope = parseInput(HoldEnvelopePayload, payload, 'hold payload');
       const { show_id: showId, idempotency_key: key, admission_token: admissionToken, ...body } = envelope;
-      return (await holds.place(socket.data.caller, showId, body, key, admissionToken)).body;
+      const answer = await holds.answerPlace(socket.data.caller, showId, body, key, admissionToken);
+      return answer.ok ? answer : { ok: false, error: refusalProblem(answer.refusal) };
     });
     this.handle(socket, 'release', async (payload) => {
       const { hold_id: holdId, idempotency_key: key } = parseInput(ReleasePayload, payload, 'release payload');
@@ -244,6 +245,11 @@ export class SocketGateway {
 
   /** Wraps an event handler: rate limit, ack required, every failure becomes a problem ack. */
   private handle<Data>(socket: HoldfastSocket, event: keyof ClientToServerEvents, run: (payload: unknown) => Promise<Data>): void {
+    this.answer(socket, event, async (payload) => ({ ok: true, data: await run(payload) }));
+  }
+
+  /** Like handle, for a run that answers a refusal as a value (an ack with a problem) instead of throwing it. */
+  private answer<Data>(socket: HoldfastSocket, event: keyof ClientToServerEvents, run: (payload: unknown) => Promise<Ack<Data>>): void {
     socket.on(event, (...args: unknown[]) => {
       const ack = args.at(-1);
       if (typeof ack !== 'function') return; // nothing to answer to: ignore, change nothing
@@ -252,14 +258,11 @@ export class SocketGateway {
         reply({ ok: false, error: problemOf('rate_limited', `at most ${this.options.eventsPerSecondMax} events per second per connection`) });
         return;
       }
-      run(args.length > 1 ? args[0] : undefined).then(
-        (data) => reply({ ok: true, data }),
-        (error: unknown) => {
-          if (error instanceof ApiError) return reply({ ok: false, error: error.toProblem() });
-          this.options.logger.error({ err: error, event }, 'socket event failed');
-          reply({ ok: false, error: problemOf('internal_error', 'something went wrong on our side; retry') });
-        },
-      );
+      run(args.length > 1 ? args[0] : undefined).then(reply, (error: unknown) => {
+        if (error instanceof ApiError) return reply({ ok: false, error: error.toProblem() });
+        this.options.logger.error({ err: error, event }, 'socket event failed');
+        reply({ ok: false, error: problemOf('internal_error', 'something went wrong on our side; retry') });
+      });
     });
   }
 
