@@ -255,7 +255,13 @@ export class HoldfastClient {
     const ticket = tracker?.ticket ?? null;
     if (attempt.ok || attempt.error.code !== 'admission_required' || options.admissionToken !== undefined || tracker === undefined || ticket === null) return attempt;
     // The admission token expired (or never came): an admitted ticket gets a fresh one. Same key.
-    await tracker.refresh(options.signal);
+    try {
+      await tracker.refresh(options.signal);
+    } catch (error) {
+      // A refresh the server refuses (the ticket is no longer good) is this attempt's answer.
+      if (error instanceof HoldfastError && !error.retryable) return { ok: false, error };
+      throw error;
+    }
     const fresh = this.admissions.get(showId)?.token;
     if (fresh === undefined) return attempt;
     return send(fresh);
@@ -400,7 +406,6 @@ function signal(options: { signal?: AbortSignal }): { signal?: AbortSignal } {
   return options.signal ? { signal: options.signal } : {};
 }
 
-/** `promise`, or HoldfastAbortError as soon as `signal` fires. */
 /** A REST hold or release as an attempt: a non-retryable problem becomes `{ ok: false }`, anything else still throws. */
 async function attemptOf(call: Promise<HoldResponse>): Promise<HoldAttempt> {
   try {
@@ -411,6 +416,7 @@ async function attemptOf(call: Promise<HoldResponse>): Promise<HoldAttempt> {
   }
 }
 
+/** `promise`, or HoldfastAbortError as soon as `signal` fires. */
 function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     const onAbort = (): void => reject(new HoldfastAbortError());

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { SqlDatabase } from '../../src/persistence/database.js';
+import { connectPostgres, type SqlDatabase } from '../../src/persistence/database.js';
 import { PostgresJournal } from '../../src/persistence/postgres-journal.js';
 import { OutboxStore } from '../../src/outbox/outbox-store.js';
 import { databaseKinds } from '../support/databases.js';
@@ -47,5 +47,35 @@ describe.skipIf(!postgres.available)('prepared hot statements (postgres)', () =>
     const names = await prepared();
     for (const name of ['holdfast_outbox_heads', 'holdfast_outbox_show_locks', 'holdfast_outbox_claim', 'holdfast_outbox_delivered']) expect(names.get(name), name).toBeGreaterThan(0);
     expect(names.get('holdfast_outbox_heads')).toBe(2);
+  });
+
+  it('settles on one generic plan for the relay statements, so they stop being planned', async () => {
+    const store = new OutboxStore(oneConnection);
+    for (let round = 0; round < 8; round += 1) {
+      await oneConnection.query(`insert into outbox (show_id, topic, payload) values ('show-g', 'SeatsReleased', '{}'::jsonb)`);
+      const groups = await store.claim(10, 30_000);
+      await store.markDelivered(groups.flat().map((event) => event.eventId));
+    }
+    const { rows } = await oneConnection.query<{ name: string; generic_plans: number }>(`select name, generic_plans from pg_prepared_statements where name like 'holdfast_outbox_%'`);
+    const generic = Object.fromEntries(rows.map((row) => [row.name, Number(row.generic_plans)]));
+    console.log('[prepared statements] generic plans after 8 relay rounds:', JSON.stringify(generic));
+    expect(generic['holdfast_outbox_heads']).toBeGreaterThan(0);
+    expect(generic['holdfast_outbox_claim']).toBeGreaterThan(0);
+  });
+
+  it('runs them unnamed with namedStatements: false (behind a transaction-mode pooler)', async () => {
+    const { rows } = await oneConnection.query<{ schema: string }>('select current_schema() as schema');
+    const unnamed = connectPostgres({ connectionString: process.env['DATABASE_URL']!, schema: rows[0]!.schema, poolSize: 1, namedStatements: false });
+    try {
+      const journal = new PostgresJournal(unnamed);
+      const { epoch } = await journal.acquireLease('show-u', 'w1');
+      await journal.append({ events: [], seatsSold: [], seatsUnsold: [], poolSoldDeltas: [], outbox: [], attachedWrites: [], showId: 'show-u', epoch, fromVersion: 0, toVersion: 0, idempotencyRecords: [{ scopedKey: 'u1\u001fk9', fingerprint: 'f9', reply: { ok: false, code: 'seat_unavailable', detail: 'taken' } }] });
+      const prepared = await unnamed.query<{ n: number }>('select count(*)::int as n from pg_prepared_statements');
+      expect(prepared.rows[0]!.n).toBe(0);
+      const stored = await unnamed.query<{ n: number }>('select count(*)::int as n from idempotency_keys where show_id = $1', ['show-u']);
+      expect(stored.rows[0]!.n).toBe(1);
+    } finally {
+      await unnamed.close();
+    }
   });
 });
