@@ -112,7 +112,7 @@ describe.skipIf(!databaseUrl)('clocks skewed between workers (−2 s, 0, +1.5 s,
     await definitions.close();
 
     let loadDone = false;
-    const load = onsaleLoad(running, { fans: byLevel(100, 600), seats: byLevel(2_000, 20_000), durationS: byLevel(18, 90), settleS: 20 }).finally(() => (loadDone = true));
+    const load = onsaleLoad(running, { fans: byLevel(100, 600), seats: byLevel(2_000, 20_000), durationS: byLevel(26, 90), settleS: 20 }).finally(() => (loadDone = true));
     const loadShowId = await scenarioShow(running, load);
     await sleep(4_000); // on sale
 
@@ -134,8 +134,10 @@ describe.skipIf(!databaseUrl)('clocks skewed between workers (−2 s, 0, +1.5 s,
     let contest: Awaited<ReturnType<typeof runContendedClaims>>;
     try {
       contest = await runContendedClaims(clients, contendedShow(contestShowId, seats, showTtlMs), {
-        // 15 s: 8 seats held up to a 6 s TTL leave room for only ~8 expiries in 10 s (5 on a slow CI run), too few to bound.
-        showId: contestShowId, seed: 3, fans: byLevel(10, 16), durationMs: byLevel(15_000, 30_000), ackTimeoutMs: 8_000, ordersMax: byLevel(3, 6),
+        // 20 s: 8 seats held up to a 6 s TTL leave room for only ~8 expiries in 10 s (5 on a slow CI run),
+        // too few to bound; 15 s gave 9, and 5 on a CI run while the machine was at its slowest. The
+        // on-sale load above runs 26 s so that the shows still move under it when this ends.
+        showId: contestShowId, seed: 3, fans: byLevel(10, 16), durationMs: byLevel(20_000, 30_000), ackTimeoutMs: 8_000, ordersMax: byLevel(3, 6),
         // A hold without an answer may end as early as its TTL less the whole spread of clocks…
         holdTtlMs: showTtlMs - mostBehindMs,
         // …and an acknowledged one up to the most-ahead skew before the expires_at its placer stamped.
