@@ -86,7 +86,7 @@ export async function startServer(config: Config, overrides: ServerOverrides = {
   const logger = overrides.logger ?? createLogger(config.logLevel);
   const clock = overrides.clock ?? systemClock;
   const ownsDb = overrides.db === undefined;
-  const db = overrides.db ?? (await openDatabase({ databaseUrl: config.databaseUrl, schema: config.databaseSchema, pgliteDataDir: config.pgliteDataDir, poolSize: config.databasePoolSize, namedStatements: config.databaseNamedStatements }));
+  const db = overrides.db ?? (await openDatabase({ databaseUrl: config.databaseUrl, schema: config.databaseSchema, pgliteDataDir: config.pgliteDataDir, poolSize: config.databasePoolSize }));
   const applied = await migrate(db, (message) => logger.info({ database: db.kind }, message));
   if (applied.length > 0) logger.info({ applied }, 'migrations applied');
   if (config.seedDemo) {

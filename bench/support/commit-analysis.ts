@@ -11,7 +11,7 @@ import { Inventory } from '../../src/actors/inventory.js';
 import { limits } from '../../src/actors/limits.js';
 import type { ShowDefinition } from '../../src/actors/show-definition.js';
 import { createShowState } from '../../src/actors/show-state.js';
-import type { QueryOptions, QueryResult, SqlDatabase } from '../../src/persistence/database.js';
+import type { QueryResult, SqlDatabase } from '../../src/persistence/database.js';
 import type { JournalBatch } from '../../src/persistence/journal.js';
 import { PostgresJournal } from '../../src/persistence/postgres-journal.js';
 import { newHoldId } from '../../src/shared/ids.js';
@@ -23,8 +23,8 @@ const appendFunction = 'holdfast_append_batch';
 function interceptAppend(db: SqlDatabase, around: <Row>(run: () => Promise<QueryResult<Row>>, text: string, params?: unknown[]) => Promise<QueryResult<Row>>): SqlDatabase {
   return {
     kind: db.kind,
-    query<Row = Record<string, unknown>>(text: string, params?: unknown[], options?: QueryOptions): Promise<QueryResult<Row>> {
-      const run = (): Promise<QueryResult<Row>> => db.query<Row>(text, params, options);
+    query<Row = Record<string, unknown>>(text: string, params?: unknown[]): Promise<QueryResult<Row>> {
+      const run = (): Promise<QueryResult<Row>> => db.query<Row>(text, params);
       return text.includes(appendFunction) ? around(run, text, params) : run();
     },
     exec: (script) => db.exec(script),

@@ -25,7 +25,7 @@ export interface PrimaryHandle {
  * that dies, relays IPC between them, and hosts the simulated PSP that all of them share.
  */
 export async function runPrimary(config: Config, logger: Logger): Promise<PrimaryHandle> {
-  const db = await openDatabase({ databaseUrl: config.databaseUrl, schema: config.databaseSchema, pgliteDataDir: config.pgliteDataDir, poolSize: 2, namedStatements: config.databaseNamedStatements });
+  const db = await openDatabase({ databaseUrl: config.databaseUrl, schema: config.databaseSchema, pgliteDataDir: config.pgliteDataDir, poolSize: 2 });
   const applied = await migrate(db, (message) => logger.info(message));
   if (applied.length > 0) logger.info({ applied }, 'migrations applied');
   if (config.seedDemo) {

@@ -74,7 +74,6 @@ export class OutboxStore {
          limit $1
          for update of o skip locked`,
         [limit],
-        { statement: 'holdfast_outbox_heads' },
       );
       if (heads.rows.length === 0) return [];
       // One relay per show at a time (another relay's claim of the same show skips it), and rows
@@ -83,7 +82,6 @@ export class OutboxStore {
       const { rows: mine } = await tx.query<{ show_id: string }>(
         `select show_id from unnest($1::text[]) as heads(show_id) where pg_try_advisory_xact_lock(hashtextextended('holdfast-outbox:' || show_id, 0))`,
         [heads.rows.map((row) => row.show_id)],
-        { statement: 'holdfast_outbox_show_locks' },
       );
       const shows = mine.map((row) => row.show_id);
       if (shows.length === 0) return [];
@@ -102,7 +100,6 @@ export class OutboxStore {
          where id in (select id from locked)
          returning id, show_id, topic, payload, created_at, attempts`,
         [shows, limit, leaseMs],
-        { statement: 'holdfast_outbox_claim' },
       );
       const byShow = new Map<string, ClaimedEvent[]>(shows.map((show) => [show, []]));
       for (const row of claimed.rows) byShow.get(row.show_id)?.push(toClaimed(row));
@@ -135,7 +132,6 @@ export class OutboxStore {
       `with locked as (select id from outbox where id = any ($1::bigint[]) and delivered_at is null order by id for update)
        update outbox set delivered_at = now(), next_attempt_at = null where id in (select id from locked)`,
       [eventIds.map(Number)],
-      { statement: 'holdfast_outbox_delivered' },
     );
   }
 

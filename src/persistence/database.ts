@@ -7,21 +7,9 @@ export interface QueryResult<Row> {
   rowCount: number;
 }
 
-/**
- * `statement`: the name of a fixed statement run many times a second (a group commit, the outbox
- * relay's rounds). PostgreSQL then parses it once per connection, and once it settles on a generic
- * plan (after five runs, when that plan costs no more) stops planning it too; planning the relay's
- * claim took 2-3× its execution. PGlite ignores it, and so does a connection opened with
- * `namedStatements: false`. Names must be unique per text; a wrapper that drops the option only
- * loses the saving.
- */
-export interface QueryOptions {
-  statement?: string;
-}
-
 /** What both PostgreSQL (pg) and embedded PGlite offer: the same SQL, the same code path. */
 export interface SqlExecutor {
-  query<Row = Record<string, unknown>>(text: string, params?: unknown[], options?: QueryOptions): Promise<QueryResult<Row>>;
+  query<Row = Record<string, unknown>>(text: string, params?: unknown[]): Promise<QueryResult<Row>>;
   /** Runs a script of several statements without parameters (migrations). */
   exec(script: string): Promise<void>;
 }
@@ -50,12 +38,6 @@ export interface PostgresOptions {
   applicationName?: string;
   /** Schema to work in (tests isolate themselves this way). */
   schema?: string;
-  /**
-   * Run statements given a `QueryOptions.statement` name as named prepared statements (default
-   * true). Off behind a pooler in transaction mode that does not keep prepared statements per
-   * client (PgBouncer before 1.21 or without max_prepared_statements): there they fail.
-   */
-  namedStatements?: boolean;
 }
 
 export function connectPostgres(options: PostgresOptions): SqlDatabase {
@@ -68,11 +50,10 @@ export function connectPostgres(options: PostgresOptions): SqlDatabase {
   });
   // A dropped idle connection must not crash the process; the next query gets a fresh one.
   pool.on('error', () => undefined);
-  const named = options.namedStatements ?? true;
   return {
     kind: 'postgres',
-    async query<Row>(text: string, params?: unknown[], options?: QueryOptions) {
-      const result = await pool.query(pgQuery(text, params, named ? options : undefined));
+    async query<Row>(text: string, params?: unknown[]) {
+      const result = await pool.query(text, params as unknown[]);
       return { rows: result.rows as Row[], rowCount: result.rowCount ?? 0 };
     },
     async exec(script: string) {
@@ -91,8 +72,8 @@ export function connectPostgres(options: PostgresOptions): SqlDatabase {
       try {
         await client.query('BEGIN');
         const tx: SqlExecutor = {
-          async query<Row>(text: string, params?: unknown[], options?: QueryOptions) {
-            const result = await client.query(pgQuery(text, params, named ? options : undefined));
+          async query<Row>(text: string, params?: unknown[]) {
+            const result = await client.query(text, params as unknown[]);
             return { rows: result.rows as Row[], rowCount: result.rowCount ?? 0 };
           },
           async exec(script: string) {
@@ -117,10 +98,6 @@ export function connectPostgres(options: PostgresOptions): SqlDatabase {
       await pool.end();
     },
   };
-}
-
-function pgQuery(text: string, params: unknown[] | undefined, options: QueryOptions | undefined): pg.QueryConfig {
-  return { text, ...(params === undefined ? {} : { values: params }), ...(options?.statement === undefined ? {} : { name: options.statement }) };
 }
 
 /** Embedded PostgreSQL (WASM). `dataDir` undefined keeps it in memory. */
@@ -153,7 +130,7 @@ export async function openPglite(dataDir?: string): Promise<SqlDatabase> {
 }
 
 /** PostgreSQL when `DATABASE_URL` is set, else embedded PGlite (in `dataDir`, or in memory). */
-export async function openDatabase(options: { databaseUrl?: string; schema?: string | undefined; pgliteDataDir?: string; poolSize?: number; namedStatements?: boolean }): Promise<SqlDatabase> {
-  if (options.databaseUrl) return connectPostgres({ connectionString: options.databaseUrl, poolSize: options.poolSize, ...(options.schema ? { schema: options.schema } : {}), ...(options.namedStatements === undefined ? {} : { namedStatements: options.namedStatements }) });
+export async function openDatabase(options: { databaseUrl?: string; schema?: string | undefined; pgliteDataDir?: string; poolSize?: number }): Promise<SqlDatabase> {
+  if (options.databaseUrl) return connectPostgres({ connectionString: options.databaseUrl, poolSize: options.poolSize, ...(options.schema ? { schema: options.schema } : {}) });
   return openPglite(options.pgliteDataDir);
 }

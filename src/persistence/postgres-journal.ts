@@ -98,7 +98,6 @@ export class PostgresJournal implements ShowJournal {
         batch.outbox.map((message) => message.topic),
         batch.outbox.map((message) => JSON.stringify(message.payload)),
       ],
-      { statement: 'holdfast_append_batch' },
     );
   }
 

@@ -32,21 +32,37 @@ export async function startTcpProxy(options: TcpProxyOptions): Promise<TcpProxy>
   const figures = { connections: 0, dropped: 0, chunks: 0 };
   let faulty = options.faulty ?? true;
 
-  /** Forwards `from` → `to`, each chunk no earlier than the one before it. */
+  /**
+   * Forwards `from` → `to` in order, each chunk after its own delay and never before the one ahead of
+   * it: one queue and one timer per direction. (A timer per chunk let two chunks due in the same
+   * millisecond fire in either order — Node orders timers of different durations by expiry only — and
+   * TCP never reorders bytes.)
+   */
   const forward = (from: Socket, to: Socket): void => {
-    let lastDueMs = 0;
+    const queue: { dueMs: number; chunk: Buffer }[] = [];
+    let timer: NodeJS.Timeout | null = null;
+    let ended = false;
+    const drain = (): void => {
+      timer = null;
+      const nowMs = Date.now();
+      while (queue.length > 0 && queue[0]!.dueMs <= nowMs) {
+        const { chunk } = queue.shift()!;
+        if (!to.destroyed) to.write(chunk);
+      }
+      if (queue.length > 0) timer = setTimeout(drain, queue[0]!.dueMs - nowMs);
+      else if (ended && !to.destroyed) to.end();
+    };
     from.on('data', (chunk: Buffer) => {
       figures.chunks += 1;
       const delayMs = faulty ? minMs + random() * (maxMs - minMs) : 0;
-      const dueMs = Math.max(lastDueMs, Date.now() + delayMs);
-      lastDueMs = dueMs;
-      const write = (): void => {
-        if (!to.destroyed) to.write(chunk);
-      };
-      if (dueMs <= Date.now()) write();
-      else setTimeout(write, dueMs - Date.now());
+      const lastDueMs = queue.length > 0 ? queue[queue.length - 1]!.dueMs : 0;
+      queue.push({ dueMs: Math.max(lastDueMs, Date.now() + delayMs), chunk });
+      if (timer === null) drain();
     });
-    from.on('end', () => setTimeout(() => to.end(), Math.max(0, lastDueMs - Date.now())));
+    from.on('end', () => {
+      ended = true;
+      if (timer === null) drain();
+    });
   };
 
   const server: Server = createServer((client) => {
