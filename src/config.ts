@@ -13,8 +13,6 @@ export interface Config {
   /** A PostgreSQL schema of its own (several servers side by side in one database: load runs, tests). */
   databaseSchema: string | undefined;
   databasePoolSize: number;
-  /** Hot statements run as named prepared statements (off behind a transaction-mode pooler that cannot keep them). */
-  databaseNamedStatements: boolean;
   /** Connections of the show journals' own pool: group commits never queue behind API queries. */
   journalPoolSize: number;
   redisUrl: string | undefined;
@@ -98,7 +96,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     pgliteDataDir: env['PGLITE_DATA_DIR'] ?? '.holdfast-data/pglite',
     databaseSchema: env['DATABASE_SCHEMA'] || undefined,
     databasePoolSize: integer(env, 'DATABASE_POOL_SIZE', 16, 2),
-    databaseNamedStatements: env['DATABASE_NAMED_STATEMENTS'] !== 'false',
     journalPoolSize: integer(env, 'JOURNAL_POOL_SIZE', 4, 1),
     redisUrl: env['REDIS_URL'] || undefined,
     tokenSecret,
