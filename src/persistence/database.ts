@@ -40,6 +40,32 @@ export interface PostgresOptions {
   schema?: string;
 }
 
+/** A statement or transaction that reported success but did not commit. */
+export class UncommittedError extends Error {
+  override name = 'UncommittedError';
+}
+
+/**
+ * Runs `work` on a checked-out connection and gives it back — unless it died (database restarted,
+ * network cut: it emits 'error' besides failing its queries, and unheard that event crashes the
+ * process) or is left inside a transaction block: such a connection never serves another caller,
+ * whose statements' "success" would then be no commit.
+ */
+async function withClient<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  let broken: Error | undefined;
+  const onLost = (error: Error): void => {
+    broken = error;
+  };
+  client.on('error', onLost);
+  try {
+    return await work(client);
+  } finally {
+    client.removeListener('error', onLost);
+    client.release(broken ?? (client.getTransactionStatus() === 'I' ? undefined : new UncommittedError('connection left inside a transaction')));
+  }
+}
+
 export function connectPostgres(options: PostgresOptions): SqlDatabase {
   const pool = new pg.Pool({
     connectionString: options.connectionString,
@@ -53,23 +79,22 @@ export function connectPostgres(options: PostgresOptions): SqlDatabase {
   return {
     kind: 'postgres',
     async query<Row>(text: string, params?: unknown[]) {
-      const result = await pool.query(text, params as unknown[]);
-      return { rows: result.rows as Row[], rowCount: result.rowCount ?? 0 };
+      return withClient(pool, async (client) => {
+        const result = await client.query(text, params as unknown[]);
+        // Outside a transaction a statement's success means it committed — unless the
+        // connection was somehow left inside a transaction block, where it is only pending.
+        if (client.getTransactionStatus() !== 'I') throw new UncommittedError(`statement answered inside a transaction block (status ${client.getTransactionStatus()}): nothing it did is committed`);
+        return { rows: result.rows as Row[], rowCount: result.rowCount ?? 0 };
+      });
     },
     async exec(script: string) {
-      await pool.query(script);
+      await withClient(pool, async (client) => {
+        await client.query(script);
+        if (client.getTransactionStatus() !== 'I') throw new UncommittedError(`script ended inside a transaction block (status ${client.getTransactionStatus()})`);
+      });
     },
     async transaction<T>(work: (tx: SqlExecutor) => Promise<T>): Promise<T> {
-      const client = await pool.connect();
-      // A checked-out client whose connection dies (database restarted, network cut) emits
-      // 'error' besides failing its queries; unheard, that event crashes the process. The failed
-      // query rejects the transaction, and the broken client is discarded on release.
-      let lost: Error | undefined;
-      const onLost = (error: Error): void => {
-        lost = error;
-      };
-      client.on('error', onLost);
-      try {
+      return withClient(pool, async (client) => {
         await client.query('BEGIN');
         const tx: SqlExecutor = {
           async query<Row>(text: string, params?: unknown[]) {
@@ -80,16 +105,19 @@ export function connectPostgres(options: PostgresOptions): SqlDatabase {
             await client.query(script);
           },
         };
-        const value = await work(tx);
-        await client.query('COMMIT');
+        let value: T;
+        try {
+          value = await work(tx);
+        } catch (error) {
+          await client.query('ROLLBACK').catch(() => undefined);
+          throw error;
+        }
+        // COMMIT of a transaction that had failed (a statement's error caught inside `work`)
+        // succeeds with the tag ROLLBACK: that is not a commit.
+        const commit = await client.query('COMMIT');
+        if (commit.command !== 'COMMIT' || client.getTransactionStatus() !== 'I') throw new UncommittedError(`COMMIT answered ${commit.command} (status ${client.getTransactionStatus()}): the transaction was rolled back`);
         return value;
-      } catch (error) {
-        await client.query('ROLLBACK').catch(() => undefined);
-        throw error;
-      } finally {
-        client.removeListener('error', onLost);
-        client.release(lost);
-      }
+      });
     },
     sibling(poolSize: number, applicationName: string) {
       return connectPostgres({ ...options, poolSize, applicationName });

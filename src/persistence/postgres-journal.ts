@@ -1,6 +1,6 @@
 import type { IdempotencyRecord } from '../actors/idempotency.js';
 import type { ShowEvent, ShowReply } from '../actors/messages.js';
-import type { SqlDatabase, SqlExecutor } from './database.js';
+import { UncommittedError, type SqlDatabase, type SqlExecutor } from './database.js';
 import { FencedError, IdempotencyConflictError, type AcquiredLease, type JournalBatch, type ShowJournal, type StoredSnapshot } from './journal.js';
 
 const staleEpochCode = 'HF001';
@@ -78,7 +78,7 @@ export class PostgresJournal implements ShowJournal {
     const records = batch.idempotencyRecords;
     let replies = '';
     for (const record of records) replies += `\u001e${JSON.stringify(record.reply)}`; // see migration 008
-    await executor.query(
+    const { rows } = await executor.query(
       'select holdfast_append_batch_compact($1, $2, $3, $4, $5::jsonb, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)',
       [
         batch.showId,
@@ -99,6 +99,9 @@ export class PostgresJournal implements ShowJournal {
         batch.outbox.map((message) => JSON.stringify(message.payload)),
       ],
     );
+    // The call answers one row; a "success" without it was no execution of the batch (a connection
+    // whose replies went out of step with its requests), and must not be acknowledged.
+    if (rows.length !== 1) throw new UncommittedError(`group commit of ${batch.showId} ${batch.fromVersion}..${batch.toVersion} answered ${rows.length} rows, not 1`);
   }
 
   async writeSnapshot(showId: string, epoch: number, snapshot: StoredSnapshot): Promise<void> {
