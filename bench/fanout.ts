@@ -143,6 +143,8 @@ function serverEnv(options: Options, parser: Parser): Record<string, string> {
     WATCHED_SHOWS_PER_SOCKET_MAX: '4',
     DATABASE_POOL_SIZE: '16',
     JOURNAL_POOL_SIZE: '4',
+    DATABASE_STATEMENT_TIMEOUT_MS: '30000',
+    DATABASE_QUERY_TIMEOUT_MS: '45000',
     LOG_LEVEL: 'warn',
     SEED_DEMO: 'false',
   };

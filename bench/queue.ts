@@ -165,6 +165,8 @@ function serverEnv(options: Options, secrets: Secrets): Record<string, string> {
     DATABASE_URL: options.connectionString ?? '',
     DATABASE_POOL_SIZE: String(options.poolSize),
     JOURNAL_POOL_SIZE: '4',
+    DATABASE_STATEMENT_TIMEOUT_MS: '30000',
+    DATABASE_QUERY_TIMEOUT_MS: '45000',
     REDIS_URL: '',
     TOKEN_SECRET: secrets.tokenSecret,
     ADMIN_TOKEN: secrets.adminToken,

@@ -15,6 +15,10 @@ export interface Config {
   databasePoolSize: number;
   /** Connections of the show journals' own pool: group commits never queue behind API queries. */
   journalPoolSize: number;
+  /** PostgreSQL cancels a statement running longer (its `statement_timeout`); 0: never. */
+  databaseStatementTimeoutMs: number;
+  /** A query without an answer this long fails and its connection is discarded (a lost peer); 0: never. */
+  databaseQueryTimeoutMs: number;
   redisUrl: string | undefined;
   /** Secret that signs session, queue and admission tokens. */
   tokenSecret: string;
@@ -97,6 +101,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     databaseSchema: env['DATABASE_SCHEMA'] || undefined,
     databasePoolSize: integer(env, 'DATABASE_POOL_SIZE', 16, 2),
     journalPoolSize: integer(env, 'JOURNAL_POOL_SIZE', 4, 1),
+    databaseStatementTimeoutMs: integer(env, 'DATABASE_STATEMENT_TIMEOUT_MS', 30_000, 0),
+    databaseQueryTimeoutMs: integer(env, 'DATABASE_QUERY_TIMEOUT_MS', 45_000, 0),
     redisUrl: env['REDIS_URL'] || undefined,
     tokenSecret,
     adminToken,

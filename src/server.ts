@@ -86,8 +86,10 @@ export async function startServer(config: Config, overrides: ServerOverrides = {
   const logger = overrides.logger ?? createLogger(config.logLevel);
   const clock = overrides.clock ?? systemClock;
   const ownsDb = overrides.db === undefined;
-  const db = overrides.db ?? (await openDatabase({ databaseUrl: config.databaseUrl, schema: config.databaseSchema, pgliteDataDir: config.pgliteDataDir, poolSize: config.databasePoolSize }));
-  const applied = await migrate(db, (message) => logger.info({ database: db.kind }, message));
+  const db = overrides.db ?? (await openDatabase({ databaseUrl: config.databaseUrl, schema: config.databaseSchema, pgliteDataDir: config.pgliteDataDir, poolSize: config.databasePoolSize, statementTimeoutMs: config.databaseStatementTimeoutMs, queryTimeoutMs: config.databaseQueryTimeoutMs }));
+  // Migrations may run long (an index on a big table): on PostgreSQL they get a connection without the statement and query timeouts.
+  const migrationDb = ownsDb && config.databaseUrl ? await openDatabase({ databaseUrl: config.databaseUrl, schema: config.databaseSchema, poolSize: 1 }) : db;
+  const applied = await migrate(migrationDb, (message) => logger.info({ database: db.kind }, message)).finally(() => (migrationDb === db ? undefined : migrationDb.close()));
   if (applied.length > 0) logger.info({ applied }, 'migrations applied');
   if (config.seedDemo) {
     const seeded = await seedDemo(db, { nowMs: clock.nowMs(), onProgress: (message) => logger.info(message) });

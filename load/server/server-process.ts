@@ -48,6 +48,8 @@ export function serverEnvironment(connectionString: string, limits: ServerLimits
     DATABASE_URL: connectionString,
     DATABASE_POOL_SIZE: String(limits.poolSize),
     JOURNAL_POOL_SIZE: '4',
+    DATABASE_STATEMENT_TIMEOUT_MS: '30000',
+    DATABASE_QUERY_TIMEOUT_MS: '45000',
     REDIS_URL: '',
     SESSION_TTL_S: '7200',
     SEED_DEMO: 'false',

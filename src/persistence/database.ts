@@ -38,6 +38,16 @@ export interface PostgresOptions {
   applicationName?: string;
   /** Schema to work in (tests isolate themselves this way). */
   schema?: string;
+  /** PostgreSQL cancels a statement running longer than this (`statement_timeout`); 0 or unset: never. */
+  statementTimeoutMs?: number;
+  /**
+   * A query still unanswered after this fails, and its connection is discarded. TCP delivers or
+   * breaks, so silence means a peer gone without a reset (host lost, a middlebox dropping state),
+   * which keepalive alone notices only after minutes — meanwhile a show's group commit would wait,
+   * and with it every claim on the show. Longer than the statement timeout, which answers first
+   * when PostgreSQL is merely slow. 0 or unset: never.
+   */
+  queryTimeoutMs?: number;
 }
 
 /** A statement or transaction that reported success but did not commit. */
@@ -48,8 +58,8 @@ export class UncommittedError extends Error {
 /**
  * Runs `work` on a checked-out connection and gives it back — unless it died (database restarted,
  * network cut: it emits 'error' besides failing its queries, and unheard that event crashes the
- * process) or is left inside a transaction block: such a connection never serves another caller,
- * whose statements' "success" would then be no commit.
+ * process), is left inside a transaction block or still waits for a query's answer: such a
+ * connection never serves another caller, whose statements' "success" would then be no commit.
  */
 async function withClient<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();
@@ -62,7 +72,9 @@ async function withClient<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Pro
     return await work(client);
   } finally {
     client.removeListener('error', onLost);
-    client.release(broken ?? (client.getTransactionStatus() === 'I' ? undefined : new UncommittedError('connection left inside a transaction')));
+    // A query that timed out is still running on the connection: its answer would go to the next caller.
+    const reusable = client.getTransactionStatus() === 'I' && (client as unknown as { readyForQuery: boolean }).readyForQuery;
+    client.release(broken ?? (reusable ? undefined : new Error('connection left inside a transaction or with a query unanswered')));
   }
 }
 
@@ -72,6 +84,10 @@ export function connectPostgres(options: PostgresOptions): SqlDatabase {
     max: options.poolSize ?? 16,
     application_name: options.applicationName ?? 'holdfast',
     idleTimeoutMillis: 30_000,
+    keepAlive: true,
+    keepAliveInitialDelayMillis: 10_000,
+    ...(options.statementTimeoutMs ? { statement_timeout: options.statementTimeoutMs } : {}),
+    ...(options.queryTimeoutMs ? { query_timeout: options.queryTimeoutMs } : {}),
     ...(options.schema ? { options: `-c search_path=${options.schema}` } : {}),
   });
   // A dropped idle connection must not crash the process; the next query gets a fresh one.
@@ -158,7 +174,15 @@ export async function openPglite(dataDir?: string): Promise<SqlDatabase> {
 }
 
 /** PostgreSQL when `DATABASE_URL` is set, else embedded PGlite (in `dataDir`, or in memory). */
-export async function openDatabase(options: { databaseUrl?: string; schema?: string | undefined; pgliteDataDir?: string; poolSize?: number }): Promise<SqlDatabase> {
-  if (options.databaseUrl) return connectPostgres({ connectionString: options.databaseUrl, poolSize: options.poolSize, ...(options.schema ? { schema: options.schema } : {}) });
+export async function openDatabase(options: { databaseUrl?: string; schema?: string | undefined; pgliteDataDir?: string; poolSize?: number; statementTimeoutMs?: number; queryTimeoutMs?: number }): Promise<SqlDatabase> {
+  if (options.databaseUrl) {
+    return connectPostgres({
+      connectionString: options.databaseUrl,
+      poolSize: options.poolSize,
+      ...(options.schema ? { schema: options.schema } : {}),
+      ...(options.statementTimeoutMs ? { statementTimeoutMs: options.statementTimeoutMs } : {}),
+      ...(options.queryTimeoutMs ? { queryTimeoutMs: options.queryTimeoutMs } : {}),
+    });
+  }
   return openPglite(options.pgliteDataDir);
 }
