@@ -73,9 +73,14 @@ async function withClient<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Pro
   } finally {
     client.removeListener('error', onLost);
     // A query that timed out is still running on the connection: its answer would go to the next caller.
-    const reusable = client.getTransactionStatus() === 'I' && (client as unknown as { readyForQuery: boolean }).readyForQuery;
+    const reusable = client.getTransactionStatus() === 'I' && answeredAll(client);
     client.release(broken ?? (reusable ? undefined : new Error('connection left inside a transaction or with a query unanswered')));
   }
+}
+
+/** No query of the connection's is waiting for its answer (false after a client-side query timeout). */
+function answeredAll(client: pg.PoolClient): boolean {
+  return (client as unknown as { readyForQuery: boolean }).readyForQuery;
 }
 
 export function connectPostgres(options: PostgresOptions): SqlDatabase {
@@ -125,7 +130,8 @@ export function connectPostgres(options: PostgresOptions): SqlDatabase {
         try {
           value = await work(tx);
         } catch (error) {
-          await client.query('ROLLBACK').catch(() => undefined);
+          // Behind an unanswered query a ROLLBACK would wait for it too; the discarded connection rolls back anyway.
+          if (answeredAll(client)) await client.query('ROLLBACK').catch(() => undefined);
           throw error;
         }
         // COMMIT of a transaction that had failed (a statement's error caught inside `work`)

@@ -41,4 +41,26 @@ describe.skipIf(!databaseUrl)('PostgreSQL timeouts', () => {
     expect(rows[0]!.n).toBe(42);
     expect(rows[0]!.backend).not.toBe(before[0]!.backend);
   });
+
+  it('a transaction whose statement goes unanswered fails within the query timeout, and what it did is not committed', async () => {
+    const db = open({ queryTimeoutMs: 300 });
+    const table = `timeout_tx_${process.pid}_${Date.now()}`;
+    await db.query(`create table ${table} (id text primary key)`);
+    try {
+      const startedMs = Date.now();
+      const outcome = db.transaction(async (tx) => {
+        await tx.query(`insert into ${table} (id) values ('inside')`);
+        await tx.query('select pg_sleep(5)');
+      });
+      await expect(outcome).rejects.toThrow(/timeout/i);
+      expect(Date.now() - startedMs).toBeLessThan(3_000);
+      const { rows } = await db.query<{ n: number }>(`select count(*)::int as n from ${table}`);
+      expect(rows[0]!.n).toBe(0);
+    } finally {
+      // Without timeouts: the drop waits for the abandoned backend to finish its sleep and roll back.
+      const cleanup = connectPostgres({ connectionString: databaseUrl!, poolSize: 1 });
+      await cleanup.query(`drop table if exists ${table}`);
+      await cleanup.close();
+    }
+  });
 });
