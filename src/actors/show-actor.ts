@@ -220,12 +220,16 @@ export class ShowActor {
     const waiting = [...this.mailbox.slice(this.limits.batchCommandsMax), ...this.mailbox.slice(0, this.limits.batchCommandsMax)];
     const ordered = [...waiting.flatMap((pending) => (pending.envelope.scopedKey === undefined ? [] : [pending.envelope.scopedKey])), ...knownKeys];
     const keys = [...new Set([...ordered].reverse())].reverse();
-    const records = await Promise.all(keys.map((key) => journal.findIdempotencyRecord(showId, key)));
+    // One lookup for them all: a recovery under a rush has thousands of commands waiting.
+    const found = new Map((await journal.findIdempotencyRecords(showId, keys)).map((record) => [record.scopedKey, record]));
     if ((this.phase as Phase) === 'stopped') {
       await journal.releaseLease(showId, lease.epoch);
       return;
     }
-    for (const record of records) if (record !== null) this.cache.set(record);
+    for (const key of keys) {
+      const record = found.get(key);
+      if (record !== undefined) this.cache.set(record);
+    }
     this.phase = 'running';
     this.lastActivityMs = this.options.clock.nowMs();
     this.options.logger.info({ showId, epoch: lease.epoch, version: state.version, loadMs: Date.now() - startedMs }, 'show actor activated');

@@ -73,6 +73,8 @@ export interface ShowJournal {
   append(batch: JournalBatch): Promise<void>;
   writeSnapshot(showId: string, epoch: number, snapshot: StoredSnapshot): Promise<void>;
   findIdempotencyRecord(showId: string, scopedKey: string): Promise<IdempotencyRecord | null>;
+  /** The records of those of `scopedKeys` that are recorded, in any order: one round trip for many keys. */
+  findIdempotencyRecords(showId: string, scopedKeys: readonly string[]): Promise<IdempotencyRecord[]>;
 }
 
 /**

@@ -102,6 +102,14 @@ export class MemoryJournal implements ShowJournal {
     return found === undefined ? null : structuredClone(found);
   }
 
+  async findIdempotencyRecords(showId: string, scopedKeys: readonly string[]): Promise<IdempotencyRecord[]> {
+    const records = this.show(showId).idempotency;
+    return [...new Set(scopedKeys)].flatMap((key) => {
+      const found = records.get(key);
+      return found === undefined ? [] : [structuredClone(found)];
+    });
+  }
+
   /** For audits in tests: seat id → order id of every committed sale. */
   soldSeats(showId: string): ReadonlyMap<string, string> {
     return this.show(showId).soldSeats;

@@ -6,6 +6,8 @@ import { FencedError, IdempotencyConflictError, type AcquiredLease, type Journal
 const staleEpochCode = 'HF001';
 const idempotencyConflictCode = 'HF002';
 const eventPageRows = 500;
+/** Keys per lookup query when an actor loads the records of its waiting commands. */
+const idempotencyLookupKeys = 5_000;
 
 function errorCode(error: unknown): string | undefined {
   return typeof error === 'object' && error !== null && 'code' in error ? String((error as { code: unknown }).code) : undefined;
@@ -127,5 +129,21 @@ export class PostgresJournal implements ShowJournal {
     if (row === undefined) return null;
     const reply = typeof row.reply === 'string' ? (JSON.parse(row.reply) as ShowReply) : row.reply;
     return { scopedKey, fingerprint: row.fingerprint, reply };
+  }
+
+  async findIdempotencyRecords(showId: string, scopedKeys: readonly string[]): Promise<IdempotencyRecord[]> {
+    const keys = [...new Set(scopedKeys)];
+    const records: IdempotencyRecord[] = [];
+    for (let from = 0; from < keys.length; from += idempotencyLookupKeys) {
+      const { rows } = await this.db.query<{ scoped_key: string; fingerprint: string; reply: ShowReply | string }>(
+        'select scoped_key, fingerprint, reply from idempotency_keys where show_id = $1 and scoped_key = any($2::text[])',
+        [showId, keys.slice(from, from + idempotencyLookupKeys)],
+      );
+      for (const row of rows) {
+        const reply = typeof row.reply === 'string' ? (JSON.parse(row.reply) as ShowReply) : row.reply;
+        records.push({ scopedKey: row.scoped_key, fingerprint: row.fingerprint, reply });
+      }
+    }
+    return records;
   }
 }

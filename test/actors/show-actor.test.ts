@@ -105,6 +105,39 @@ for (const kind of databaseKinds) {
       expect(availability!.seatStatus.filter((status) => status === 1)).toHaveLength(2);
     });
 
+    it('an activation with hundreds of commands waiting looks their keys up in one round trip, and the retries among them get their stored replies', async () => {
+      const showId = 'lookup-show';
+      await newShow(showId);
+      const router = routerOn(new PostgresJournal(db), 'worker-1');
+      // 100 seats, one per fan: every first attempt is granted.
+      const seatOf = (index: number): string => `${index < 50 ? '101' : '302'}:${1 + Math.floor((index % 50) / 10)}:${1 + (index % 10)}`;
+      const envelopes = Array.from({ length: 100 }, (_, index) => holdEnvelope(showId, `fan-${index}`, 'first', { seats: [seatOf(index)] }));
+      const first = await Promise.all(envelopes.map((envelope) => router.submit(showId, envelope)));
+      expect(first.filter((reply) => !reply.ok)).toEqual([]);
+      await router.stopAll();
+
+      const lookups = { batched: 0, single: 0 };
+      class CountingJournal extends PostgresJournal {
+        override findIdempotencyRecords(id: string, keys: readonly string[]) {
+          lookups.batched += 1;
+          return super.findIdempotencyRecords(id, keys);
+        }
+        override findIdempotencyRecord(id: string, key: string) {
+          lookups.single += 1;
+          return super.findIdempotencyRecord(id, key);
+        }
+      }
+      const restarted = routerOn(new CountingJournal(db), 'worker-2');
+      // Submitted together: all wait in the mailbox while the show activates.
+      const retries = envelopes.map((envelope) => restarted.submit(showId, { ...envelope, command: { ...envelope.command, holdId: newHoldId(showId) } } as CommandEnvelope));
+      const fresh = Array.from({ length: 200 }, (_, index) => restarted.submit(showId, holdEnvelope(showId, `other-${index}`, 'k', { seats: [seatOf(index % 100)] })));
+      const replies = await Promise.all(retries);
+      const freshReplies = await Promise.all(fresh);
+      expect(replies).toEqual(first);
+      expect(freshReplies.every((reply) => !reply.ok && reply.code === 'seat_unavailable')).toBe(true);
+      expect(lookups).toEqual({ batched: 1, single: 0 });
+    });
+
     it('publishes committed diffs in version order, including expiry by the hold timer', async () => {
       const showId = 'diff-show';
       await newShow(showId, 300);

@@ -126,6 +126,20 @@ for (const implementation of implementations) {
       expect(await collect(journal, 'show-h', 0)).toEqual([]);
     });
 
+    it('finds many recorded keys in one lookup: only the recorded ones, each once, exactly as stored, only of its show', async () => {
+      const { epoch } = await journal.acquireLease('show-m', 'w1');
+      const record = (n: number) => ({ scopedKey: `fan-${n % 7}\u001f"key" ${n}`, fingerprint: `fp-${n}`, reply: { ok: false as const, code: 'seat_unavailable' as const, detail: `taken ${n} \\ "é"`, seats: [`A:1:${n}`] } });
+      const stored = Array.from({ length: 6_000 }, (_, n) => record(n)); // more than one lookup query's worth
+      await journal.append(batch({ showId: 'show-m', epoch, fromVersion: 0, toVersion: 0, idempotencyRecords: stored }));
+      const other = await journal.acquireLease('show-n', 'w1');
+      await journal.append(batch({ showId: 'show-n', epoch: other.epoch, fromVersion: 0, toVersion: 0, idempotencyRecords: [record(6_001)] }));
+      const asked = [...stored.map((entry) => entry.scopedKey), stored[3]!.scopedKey, 'fan-1\u001fnever recorded', record(6_001).scopedKey];
+      const found = await journal.findIdempotencyRecords('show-m', asked);
+      const byKey = (a: { scopedKey: string }, b: { scopedKey: string }) => (a.scopedKey < b.scopedKey ? -1 : a.scopedKey > b.scopedKey ? 1 : 0);
+      expect([...found].sort(byKey)).toEqual([...stored].sort(byKey));
+      expect(await journal.findIdempotencyRecords('show-m', [])).toEqual([]);
+    });
+
     it('keeps the newest snapshot and refuses one from a stale epoch', async () => {
       const { epoch } = await journal.acquireLease('show-g', 'w1');
       await journal.writeSnapshot('show-g', epoch, { version: 5, data: new Uint8Array([1, 2, 3]) });

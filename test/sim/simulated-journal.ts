@@ -14,6 +14,7 @@ export type JournalOpKind =
   | 'read_events'
   | 'read_events_next'
   | 'find_idempotency_record'
+  | 'find_idempotency_records'
   | 'append'
   | 'write_snapshot';
 
@@ -151,6 +152,11 @@ export class SimulatedJournal {
         this.park<IdempotencyRecord | null>(owner, 'find_idempotency_record', null, async (fault) => {
           if (fault !== 'none') throw new InjectedReadFailure('idempotency lookup failed');
           return inner.findIdempotencyRecord(showId, scopedKey);
+        }),
+      findIdempotencyRecords: (showId, scopedKeys) =>
+        this.park<IdempotencyRecord[]>(owner, 'find_idempotency_records', null, async (fault) => {
+          if (fault !== 'none') throw new InjectedReadFailure('idempotency lookup failed');
+          return inner.findIdempotencyRecords(showId, scopedKeys);
         }),
     };
     const loadDefinition = (showId: string): Promise<ShowDefinition | null> =>
