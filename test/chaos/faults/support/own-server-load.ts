@@ -8,6 +8,7 @@
 import { auditDatabase, emptyAcknowledged, loadOptions, runScenario, settledState, startServerProcess, type AuditReport, type LoadReport, type ServerProcess } from '../../../../load/index.js';
 import { adminToken } from '../../../../load/server/server-process.js';
 import { connectPostgres } from '../../../../src/persistence/database.js';
+import { byLevel } from '../../support/level.js';
 
 export { adminToken };
 
@@ -33,12 +34,19 @@ export interface OnsaleSize {
   leadS: number;
 }
 
+/**
+ * How long the harness waits after the load for in-flight work (outbox, sagas) before it audits.
+ * Under the full level's faults a confirm can take ~40 s: an audit after 20 s found work still
+ * landing (an outbox event written after the check, counted as undelivered).
+ */
+const settleS = byLevel(20, 90);
+
 /** The harness's onsale scenario against `server` (audited by the harness at the end). */
 export function onsaleAgainst(server: ServerProcess, auditUrl: string, size: OnsaleSize, resultName: string): Promise<LoadReport> {
   return runScenario(
     loadOptions('onsale', {
       url: server.url, databaseUrl: auditUrl, schema: server.schema, adminToken, fans: size.fans, seats: size.seats, durationS: size.durationS, leadS: size.leadS,
-      workers: 1, admitRatePerS: Math.max(100, size.fans / 2), watchers: Math.min(50, size.fans), settleS: 20, resultName,
+      workers: 1, admitRatePerS: Math.max(100, size.fans / 2), watchers: Math.min(50, size.fans), settleS, resultName,
       progress: process.env['CHAOS_PROGRESS'] === '1',
     }),
     process.env['CHAOS_PROGRESS'] === '1' ? { onProgress: (line) => process.stderr.write(`${line}\n`) } : {},
