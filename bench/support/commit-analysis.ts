@@ -129,7 +129,8 @@ export async function timeSqlFunction(db: SqlDatabase, batch: JournalBatch): Pro
       ? interceptAppend(db, async <Row>(_run: () => Promise<QueryResult<Row>>, text: string, params?: unknown[]) => {
           const { rows } = await db.query<{ 'QUERY PLAN': { 'Execution Time': number }[] }>(`explain (analyze, format json) ${text}`, params);
           executionMs = rows[0]!['QUERY PLAN'][0]!['Execution Time'];
-          return { rows: [] as Row[], rowCount: 0 };
+          // What the call itself answers (one row): the journal acknowledges nothing less.
+          return { rows: [{}] as Row[], rowCount: 1 };
         })
       : db;
     const startedMs = performance.now();
