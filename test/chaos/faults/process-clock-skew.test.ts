@@ -112,7 +112,7 @@ describe.skipIf(!databaseUrl)('clocks skewed between workers (−2 s, 0, +1.5 s,
     await definitions.close();
 
     let loadDone = false;
-    const load = onsaleLoad(running, { fans: byLevel(100, 600), seats: byLevel(2_000, 20_000), durationS: byLevel(26, 90), settleS: 20 }).finally(() => (loadDone = true));
+    const load = onsaleLoad(running, { fans: byLevel(100, 600), seats: byLevel(2_000, 20_000), durationS: byLevel(26, 90), settleS: byLevel(20, 90) }).finally(() => (loadDone = true));
     const loadShowId = await scenarioShow(running, load);
     await sleep(4_000); // on sale
 
