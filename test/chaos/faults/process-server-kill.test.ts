@@ -16,6 +16,8 @@ const databaseUrl = requirePostgres();
 // A fan call may hang on a killed process: at the stop, give in-flight calls 5 s, not 30 (load/worker.ts).
 process.env['LOAD_STOP_GRACE_S'] = '5';
 const kills = byLevel(3, 20);
+// The full level's load outlasts 20 kills even where a whole-cluster restart takes ~10 s (2026-11-23:
+// 9.6 s median on a slow host, and 170 s saw only 16 of the 20 kills).
 // Short: a primary and 2 workers (each restart boots them all on a 2-core machine); full: 4.
 const workers = byLevel(2, 4);
 
@@ -43,7 +45,7 @@ describe.skipIf(!databaseUrl)('kill -9 of the whole server during an onsale load
     first = current = await startClusterProcess({ workers, env });
     const port = Number(new URL(first.url).port);
     let loadDone = false;
-    const load = onsaleLoad(first, { fans: byLevel(100, 600), seats: byLevel(3_000, 30_000), durationS: byLevel(40, 170), settleS: 30 }).finally(() => (loadDone = true));
+    const load = onsaleLoad(first, { fans: byLevel(100, 600), seats: byLevel(3_000, 30_000), durationS: byLevel(40, 320), settleS: 30 }).finally(() => (loadDone = true));
     const showId = await scenarioShow(first, load);
     await sleep(5_000); // on sale: the fans are racing now
 
