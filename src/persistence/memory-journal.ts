@@ -98,8 +98,7 @@ export class MemoryJournal implements ShowJournal {
   }
 
   async findIdempotencyRecord(showId: string, scopedKey: string): Promise<IdempotencyRecord | null> {
-    const found = this.show(showId).idempotency.get(scopedKey);
-    return found === undefined ? null : structuredClone(found);
+    return (await this.findIdempotencyRecords(showId, [scopedKey]))[0] ?? null;
   }
 
   async findIdempotencyRecords(showId: string, scopedKeys: readonly string[]): Promise<IdempotencyRecord[]> {

@@ -121,14 +121,7 @@ export class PostgresJournal implements ShowJournal {
   }
 
   async findIdempotencyRecord(showId: string, scopedKey: string): Promise<IdempotencyRecord | null> {
-    const { rows } = await this.db.query<{ fingerprint: string; reply: ShowReply | string }>(
-      'select fingerprint, reply from idempotency_keys where show_id = $1 and scoped_key = $2',
-      [showId, scopedKey],
-    );
-    const row = rows[0];
-    if (row === undefined) return null;
-    const reply = typeof row.reply === 'string' ? (JSON.parse(row.reply) as ShowReply) : row.reply;
-    return { scopedKey, fingerprint: row.fingerprint, reply };
+    return (await this.findIdempotencyRecords(showId, [scopedKey]))[0] ?? null;
   }
 
   async findIdempotencyRecords(showId: string, scopedKeys: readonly string[]): Promise<IdempotencyRecord[]> {
