@@ -181,14 +181,7 @@ export async function openPglite(dataDir?: string): Promise<SqlDatabase> {
 
 /** PostgreSQL when `DATABASE_URL` is set, else embedded PGlite (in `dataDir`, or in memory). */
 export async function openDatabase(options: { databaseUrl?: string; schema?: string | undefined; pgliteDataDir?: string; poolSize?: number; statementTimeoutMs?: number; queryTimeoutMs?: number }): Promise<SqlDatabase> {
-  if (options.databaseUrl) {
-    return connectPostgres({
-      connectionString: options.databaseUrl,
-      poolSize: options.poolSize,
-      ...(options.schema ? { schema: options.schema } : {}),
-      ...(options.statementTimeoutMs ? { statementTimeoutMs: options.statementTimeoutMs } : {}),
-      ...(options.queryTimeoutMs ? { queryTimeoutMs: options.queryTimeoutMs } : {}),
-    });
-  }
-  return openPglite(options.pgliteDataDir);
+  const { databaseUrl, pgliteDataDir, ...postgres } = options;
+  if (databaseUrl) return connectPostgres({ connectionString: databaseUrl, ...postgres });
+  return openPglite(pgliteDataDir);
 }
