@@ -27,9 +27,9 @@ export interface LoadOptions {
   schema: string | null;
   /** Admin bearer token of the organizer API (with --url: that server's ADMIN_TOKEN). */
   adminToken: string;
-  /** Engines to run; `hot-seats` runs both by default. */
+  /** Engines to run; `hot-seats` runs holdfast and baseline by default (`gateway`, the floor under both, on request). */
   engines: Engine[];
-  /** With both engines: rounds of the pair, alternating which goes first; the comparison takes the median round. */
+  /** With holdfast and baseline: rounds of the engines, alternating their order; the comparison takes the median round. */
   rounds: number;
   /** Fans connected per second per worker (the ramp). */
   connectRatePerS: number;
@@ -93,7 +93,9 @@ const help = `npm run load -- --scenario <onsale|hot-seats|browse|ga|hotel> [fla
   --schema NAME         with --url: the schema that server uses, for the audit (LOAD_SCHEMA)
   --admin-token T       organizer token of the --url server                (ADMIN_TOKEN)
   --engine E            holdfast | baseline | both (hot-seats default both) (LOAD_ENGINE)
-  --rounds N            with both engines: N rounds, alternating first engine; median ratio (LOAD_ROUNDS; default 1)
+                        | gateway (hot-seats: every hold refused before any actor or database,
+                        the floor under both) | all (holdfast, baseline and gateway)
+  --rounds N            with holdfast and baseline: N rounds, alternating their order; median ratio (LOAD_ROUNDS; default 1)
   --connect-rate N      fans connected per second per worker               (LOAD_CONNECT_RATE; default 1000)
   --lead S              seconds before on-sale (onsale)                    (LOAD_LEAD_S)
   --admit-rate N        waiting-room admissions per second (onsale)        (LOAD_ADMIT_RATE; default fans/10)
@@ -146,7 +148,7 @@ export function loadOptions(scenario: ScenarioName, overrides: Partial<LoadOptio
     databaseUrl: env['DATABASE_URL'] || 'postgres://postgres@127.0.0.1:5432/test',
     schema: env['LOAD_SCHEMA'] || null,
     adminToken: env['ADMIN_TOKEN'] || 'holdfast-admin',
-    engines: engine === 'both' ? ['holdfast', 'baseline'] : engine === 'baseline' || engine === 'holdfast' ? [engine] : scenario === 'hot-seats' ? ['holdfast', 'baseline'] : ['holdfast'],
+    engines: engine ? enginesOf(engine, 'LOAD_ENGINE') : scenario === 'hot-seats' ? ['holdfast', 'baseline'] : ['holdfast'],
     rounds: Math.round(number(env['LOAD_ROUNDS'], 1, 'LOAD_ROUNDS', 1)),
     connectRatePerS: number(env['LOAD_CONNECT_RATE'], 1_000, 'LOAD_CONNECT_RATE', 1),
     leadS: env['LOAD_LEAD_S'] ? number(env['LOAD_LEAD_S'], 0, 'LOAD_LEAD_S', 1) : null,
@@ -249,7 +251,6 @@ export function parseLoadArgs(argv: string[], env: NodeJS.ProcessEnv = process.e
     return parsed;
   };
   const engine = values.engine;
-  if (engine !== undefined && !['holdfast', 'baseline', 'both'].includes(engine)) throw new Error('--engine must be holdfast, baseline or both');
   const parsed: LoadOptions = {
     ...options,
     fans: Math.round(number(values.fans, options.fans, '--fans', 1)),
@@ -260,7 +261,7 @@ export function parseLoadArgs(argv: string[], env: NodeJS.ProcessEnv = process.e
     schema: values.schema ?? options.schema,
     serverWorkers: Math.round(number(values['server-workers'], options.serverWorkers, '--server-workers', 1)),
     adminToken: values['admin-token'] ?? options.adminToken,
-    engines: engine === undefined ? ((values.url ?? options.url) !== null ? ['holdfast'] : options.engines) : engine === 'both' ? ['holdfast', 'baseline'] : [engine as Engine],
+    engines: engine === undefined ? ((values.url ?? options.url) !== null ? ['holdfast'] : options.engines) : enginesOf(engine, '--engine'),
     rounds: Math.round(number(values.rounds, options.rounds, '--rounds', 1)),
     connectRatePerS: number(values['connect-rate'], options.connectRatePerS, '--connect-rate', 1),
     leadS: values.lead === undefined ? options.leadS : number(values.lead, 0, '--lead', 1),
@@ -289,6 +290,21 @@ export function parseLoadArgs(argv: string[], env: NodeJS.ProcessEnv = process.e
     resultName: values.name ?? options.resultName,
   };
   if (parsed.mashShare + parsed.abandonShare + parsed.lateShare > 1) throw new Error('--mash-share + --abandon-share + --late-share must not exceed 1');
-  if (parsed.url !== null && parsed.engines.includes('baseline')) throw new Error('--engine baseline needs the harness to start its own server (no --url)');
+  if (parsed.url !== null && parsed.engines.some((name) => name !== 'holdfast')) throw new Error(`--engine ${parsed.engines.filter((name) => name !== 'holdfast').join(', ')} needs the harness to start its own server (no --url)`);
+  if (parsed.engines.includes('gateway') && parsed.scenario !== 'hot-seats') throw new Error('--engine gateway measures hot-seats only (every hold is refused)');
   return parsed;
+}
+
+const engineChoices: Record<string, Engine[]> = {
+  holdfast: ['holdfast'],
+  baseline: ['baseline'],
+  gateway: ['gateway'],
+  both: ['holdfast', 'baseline'],
+  all: ['holdfast', 'baseline', 'gateway'],
+};
+
+function enginesOf(value: string, name: string): Engine[] {
+  const engines = Object.hasOwn(engineChoices, value) ? engineChoices[value] : undefined;
+  if (engines === undefined) throw new Error(`${name} must be one of ${Object.keys(engineChoices).join(', ')}`);
+  return [...engines];
 }

@@ -103,8 +103,12 @@ export interface LoadReport {
   /** commitLatency: one durable single-row commit on the run's PostgreSQL (when comparing engines; else null). */
   machine: { cpus: number; cpuModel: string; loadAverage: number[]; node: string; commitLatency: CommitLatency | null };
   runs: EngineRun[];
-  /** hot-seats with both engines: holdfast ÷ baseline, the median over the rounds (each round's pair measured back to back). */
-  comparison: { attemptsPerSRatio: number; p99Ratio: number; target: string; met: boolean; rounds: RoundComparison[] } | null;
+  /**
+   * hot-seats with both engines: holdfast ÷ baseline, the median over the rounds (each round's engines
+   * measured back to back); with the gateway floor too, gateway ÷ baseline: the most any engine behind
+   * this gateway and generator reaches on this machine (null without it).
+   */
+  comparison: { attemptsPerSRatio: number; p99Ratio: number; gatewayRatio: number | null; target: string; met: boolean; rounds: RoundComparison[] } | null;
   ok: boolean;
   headline: Record<string, number | string | boolean | null>;
 }
@@ -118,6 +122,9 @@ export interface RoundComparison {
   holdfastP99Ms: number;
   baselineP99Ms: number;
   p99Ratio: number;
+  /** The gateway floor's answered attempts/s and gateway ÷ baseline (null when it did not run). */
+  gatewayAttemptsPerS: number | null;
+  gatewayRatio: number | null;
 }
 
 export interface RunHooks {
@@ -225,7 +232,7 @@ async function runEngine(options: LoadOptions, engine: Engine, entry: WorkerEntr
           reconcileIntervalMs: 5_000,
           reconcileIdleMs: 600_000,
       };
-      if (options.serverWorkers > 1 && engine === 'baseline') throw new Error('--server-workers > 1 runs the holdfast engine only');
+      if (options.serverWorkers > 1 && engine !== 'holdfast') throw new Error('--server-workers > 1 runs the holdfast engine only');
       server = options.serverWorkers > 1
         ? await startClusterServerProcess({ connectionString: options.databaseUrl, workers: options.serverWorkers, limits, logLevel: options.serverLogLevel, keepSchema: options.keepSchema })
         : await startServerProcess({
@@ -379,6 +386,7 @@ async function runEngine(options: LoadOptions, engine: Engine, entry: WorkerEntr
     else {
       const providerLedger = server?.hasLedger ? (await server.ledger()).entries : undefined;
       audit = await auditDatabase(db, { showIds: plan.showIds, acknowledged: ack, ...(providerLedger ? { providerLedger } : {}) });
+      if (engine === 'gateway') audit = auditGateway(audit, ack);
     }
     progress(audit.ok ? `audit clean: ${JSON.stringify(audit.figures)}` : `AUDIT FAILED (${audit.violations.length} listed):\n  ${audit.violations.join('\n  ')}`);
 
@@ -439,6 +447,13 @@ function openFileLimit(): number | null {
   }
 }
 
+/** The gateway floor refuses every hold: none may have been acknowledged, and the show's own records must be clean too. */
+function auditGateway(database: AuditReport, ack: Acknowledged): AuditReport {
+  const granted = ack.holds.length;
+  const violations = [...database.violations, ...(granted > 0 ? [`${granted} hold(s) acknowledged by an engine that refuses every hold`] : [])];
+  return { ok: violations.length === 0, violations, checks: { ...database.checks, gatewayHoldsAcknowledged: granted }, figures: database.figures };
+}
+
 /** The baseline keeps holds in its own table: every acknowledged hold that was not released must be there, and no seat twice. */
 async function auditBaseline(server: ServerProcess, plan: ScenarioPlan, ack: Acknowledged): Promise<AuditReport> {
   const held = await server.baselineHolds(plan.showIds);
@@ -480,6 +495,7 @@ export async function runScenario(options: LoadOptions, hooks: RunHooks = {}): P
         const pair = runs.filter((run) => run.round === index + 1);
         const holdfast = pair.find((run) => run.engine === 'holdfast')!;
         const baseline = pair.find((run) => run.engine === 'baseline')!;
+        const gateway = pair.find((run) => run.engine === 'gateway');
         return {
           round: index + 1,
           first: pair[0]!.engine,
@@ -489,6 +505,8 @@ export async function runScenario(options: LoadOptions, hooks: RunHooks = {}): P
           holdfastP99Ms: holdfast.steadyHold.p99Ms,
           baselineP99Ms: baseline.steadyHold.p99Ms,
           p99Ratio: round(holdfast.steadyHold.p99Ms / Math.max(1e-9, baseline.steadyHold.p99Ms), 3),
+          gatewayAttemptsPerS: gateway ? gateway.rates.steadyHoldAttemptsPerS : null,
+          gatewayRatio: gateway ? round(gateway.rates.steadyHoldAttemptsPerS / Math.max(1e-9, baseline.rates.steadyHoldAttemptsPerS), 2) : null,
         };
       })
     : [];
@@ -497,7 +515,9 @@ export async function runScenario(options: LoadOptions, hooks: RunHooks = {}): P
       ? (() => {
           const attemptsPerSRatio = round(median(roundComparisons.map((entry) => entry.attemptsPerSRatio)), 2);
           const p99Ratio = round(median(roundComparisons.map((entry) => entry.p99Ratio)), 3);
-          return { attemptsPerSRatio, p99Ratio, target: '>= 5x the baseline answered attempts/s at a lower p99', met: attemptsPerSRatio >= 5 && p99Ratio < 1, rounds: roundComparisons };
+          const gatewayRatios = roundComparisons.flatMap((entry) => (entry.gatewayRatio === null ? [] : [entry.gatewayRatio]));
+          const gatewayRatio = gatewayRatios.length > 0 ? round(median(gatewayRatios), 2) : null;
+          return { attemptsPerSRatio, p99Ratio, gatewayRatio, target: '>= 5x the baseline answered attempts/s at a lower p99', met: attemptsPerSRatio >= 5 && p99Ratio < 1, rounds: roundComparisons };
         })()
       : null;
   const holdfastRuns = runs.filter((run) => run.engine === 'holdfast');
@@ -539,6 +559,7 @@ export async function runScenario(options: LoadOptions, hooks: RunHooks = {}): P
           roundRatios: comparison ? comparison.rounds.map((entry) => entry.attemptsPerSRatio).join(' ') : null,
           p99Ratio: comparison?.p99Ratio ?? null,
           targetMet: comparison?.met ?? null,
+          gatewayRatio: comparison?.gatewayRatio ?? null,
         }
       : {}),
   };

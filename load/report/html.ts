@@ -100,12 +100,18 @@ function machineParagraph(share: MachineShare): string {
 CPU per answered attempt: server ${usPerAttempt.server} µs, generator ${usPerAttempt.generator} µs, PostgreSQL ${usPerAttempt.postgres} µs, whole machine ${usPerAttempt.machine} µs.${commits}</p>`;
 }
 
-export function renderHtml(report: LoadReport): string {
-  const comparison = report.comparison
-    ? `<p><b>holdfast ÷ baseline${report.comparison.rounds.length > 1 ? `, median of ${report.comparison.rounds.length} rounds` : ''}:</b> answered attempts/s ×${report.comparison.attemptsPerSRatio}, p99 ×${report.comparison.p99Ratio} — target ${escape(report.comparison.target)}: <b>${report.comparison.met ? 'met' : 'missed'}</b></p>
-<table><tr><th>round</th><th>first</th><th>holdfast attempts/s</th><th>baseline attempts/s</th><th>ratio</th><th>holdfast p99 ms</th><th>baseline p99 ms</th><th>p99 ratio</th></tr>
-${report.comparison.rounds.map((entry) => `<tr><td>${entry.round}</td><td>${escape(entry.first)}</td><td>${entry.holdfastAttemptsPerS}</td><td>${entry.baselineAttemptsPerS}</td><td>×${entry.attemptsPerSRatio}</td><td>${entry.holdfastP99Ms}</td><td>${entry.baselineP99Ms}</td><td>×${entry.p99Ratio}</td></tr>`).join('\n')}</table>`
+function comparisonSection(comparison: NonNullable<LoadReport['comparison']>): string {
+  const withGateway = comparison.gatewayRatio !== null;
+  const floor = withGateway
+    ? `<p><b>gateway ÷ baseline:</b> ×${comparison.gatewayRatio} — every hold refused before any actor or database, behind the same gateway and generator: the most any engine reaches here.</p>`
     : '';
+  return `<p><b>holdfast ÷ baseline${comparison.rounds.length > 1 ? `, median of ${comparison.rounds.length} rounds` : ''}:</b> answered attempts/s ×${comparison.attemptsPerSRatio}, p99 ×${comparison.p99Ratio} — target ${escape(comparison.target)}: <b>${comparison.met ? 'met' : 'missed'}</b></p>${floor}
+<table><tr><th>round</th><th>first</th><th>holdfast attempts/s</th><th>baseline attempts/s</th><th>ratio</th><th>holdfast p99 ms</th><th>baseline p99 ms</th><th>p99 ratio</th>${withGateway ? '<th>gateway attempts/s</th><th>gateway ratio</th>' : ''}</tr>
+${comparison.rounds.map((entry) => `<tr><td>${entry.round}</td><td>${escape(entry.first)}</td><td>${entry.holdfastAttemptsPerS}</td><td>${entry.baselineAttemptsPerS}</td><td>×${entry.attemptsPerSRatio}</td><td>${entry.holdfastP99Ms}</td><td>${entry.baselineP99Ms}</td><td>×${entry.p99Ratio}</td>${withGateway ? `<td>${entry.gatewayAttemptsPerS ?? ''}</td><td>${entry.gatewayRatio === null ? '' : `×${entry.gatewayRatio}`}</td>` : ''}</tr>`).join('\n')}</table>`;
+}
+
+export function renderHtml(report: LoadReport): string {
+  const comparison = report.comparison ? comparisonSection(report.comparison) : '';
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Holdfast load: ${escape(report.name)}</title>
 <style>body{font-family:system-ui,sans-serif;margin:24px;max-width:980px;color:#222}figure{margin:12px 0}figcaption{font-weight:600}table{border-collapse:collapse;margin:8px 16px 8px 0;font-size:13px;vertical-align:top}td,th{border:1px solid #ddd;padding:3px 8px;text-align:right}td:first-child,th:first-child{text-align:left}.tables{display:flex;flex-wrap:wrap;align-items:flex-start}.ok{color:#1a7f37;font-weight:600}.bad{color:#c00;font-weight:700}code{background:#f4f4f4;padding:1px 4px}</style></head>
 <body><h1>Holdfast load run: ${escape(report.scenario)}</h1>

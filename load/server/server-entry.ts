@@ -5,7 +5,8 @@
  * configured from its environment (every limit the run depends on is set there explicitly by the
  * parent). Two things are not environment settings and come as params: the simulated PSP's
  * memory bound (so a 50,000-order on-sale keeps every payment for the audit) and the engine
- * (`baseline` puts the conditional-UPDATE router in front of the actors). Talks to the parent
+ * (`baseline` puts the conditional-UPDATE router in front of the actors, `gateway` one that refuses
+ * every hold unseen). Talks to the parent
  * over IPC: `ready`, the PSP's ledger for the audit, `close`.
  */
 import { loadConfig } from '../../src/config.js';
@@ -15,8 +16,10 @@ import { SimulatedPaymentProvider } from '../../src/payments/simulated-provider.
 import { startServer, type HoldfastServer } from '../../src/server.js';
 import { createLogger } from '../../src/shared/logger.js';
 import { ConditionalUpdateRouter } from '../baseline/conditional-update-router.js';
+import { GatewayOnlyRouter } from '../baseline/gateway-only-router.js';
 
-export type Engine = 'holdfast' | 'baseline';
+/** holdfast: the show actors; baseline: conditional UPDATEs; gateway: every hold refused before any actor or database (the floor). */
+export type Engine = 'holdfast' | 'baseline' | 'gateway';
 
 export interface ServerEntryParams {
   connectionString: string;
@@ -85,7 +88,9 @@ async function main(): Promise<void> {
             return baseline;
           },
         }
-      : {}),
+      : params.engine === 'gateway'
+        ? { wrapRouter: (local) => new GatewayOnlyRouter(local) }
+        : {}),
   });
   const running = server;
   let closing = false;
