@@ -9,6 +9,7 @@ import { outboxDeliverySchema } from './migrations/006-outbox-delivery.js';
 import { compactCommitSchema } from './migrations/008-compact-commit.js';
 import { roomArrivalsSchema } from './migrations/009-room-arrivals.js';
 import { ticketArrivalsSchema } from './migrations/010-ticket-arrivals.js';
+import { plainIdempotencyInsertSchema } from './migrations/011-plain-idempotency-insert.js';
 
 export interface Migration {
   version: number;
@@ -28,6 +29,7 @@ export const migrations: Migration[] = [
   { version: 8, name: 'compact group commit', sql: compactCommitSchema },
   { version: 9, name: 'waiting-room arrivals', sql: roomArrivalsSchema },
   { version: 10, name: 'ticket arrivals', sql: ticketArrivalsSchema },
+  { version: 11, name: 'plain idempotency insert', sql: plainIdempotencyInsertSchema },
 ];
 
 const migrationLockKey = 741_300_001;
