@@ -1,8 +1,7 @@
 import { expect } from 'vitest';
 import { loadOptions } from '../../load/options.js';
 import { runScenario } from '../../load/run-scenario.js';
-import { databaseKinds } from '../support/databases.js';
-import { onlyWhere } from '../support/only-where.js';
+import { postgresTest } from '../support/databases.js';
 
 /**
  * The CI-sized on-sale: 200 fans queue before on-sale, are admitted, race for 500 seats and pay
@@ -10,9 +9,8 @@ import { onlyWhere } from '../support/only-where.js';
  * has its own server in a fresh schema; the audit against PostgreSQL must be clean, and things
  * must actually have been sold.
  */
-const postgres = onlyWhere(databaseKinds[1]!.available);
 
-postgres('a short on-sale sells seats, charges once per order, refunds late payers, and audits clean', async () => {
+postgresTest('a short on-sale sells seats, charges once per order, refunds late payers, and audits clean', async () => {
   const report = await runScenario(loadOptions('onsale', {
     fans: 200, seats: 500, durationS: 14, leadS: 3, admitRatePerS: 200, connectRatePerS: 400,
     paymentWindowS: 3, lateShare: 0.1, mashShare: 0.2, abandonShare: 0.1, settleS: 30, progress: false,
@@ -36,7 +34,7 @@ postgres('a short on-sale sells seats, charges once per order, refunds late paye
   expect(run.counters.errors).toBe(0);
 }, 120_000);
 
-postgres('fans who want a few tickets buy them and leave, admitted adaptively while checkout has room; audit clean', async () => {
+postgresTest('fans who want a few tickets buy them and leave, admitted adaptively while checkout has room; audit clean', async () => {
   const report = await runScenario(loadOptions('onsale', {
     fans: 150, seats: 1_000, durationS: 30, leadS: 3, admitRatePerS: 100, connectRatePerS: 400, ticketsPerFan: 3,
     admissionMode: 'adaptive', activeCap: 40, paymentWindowS: 20, lateShare: 0, mashShare: 0.2, abandonShare: 0.1, settleS: 30, progress: false,

@@ -28,6 +28,8 @@ export interface ClusterProcessOptions {
   env?: Record<string, string>;
   /** Restart on an existing cluster's database and port (kept by stop(): its first start drops it). */
   restartOf?: { databaseUrl: string; port: number };
+  /** Node's arguments: the source under tsx (`npm start`) unless given, e.g. a built bundle (`npm run start:prod`). */
+  nodeArgs?: string[];
 }
 
 /** `npm start` as production runs it: a primary and WORKERS workers on a fresh database, IPC or Redis. */
@@ -49,7 +51,7 @@ export async function startClusterProcess(options: ClusterProcessOptions): Promi
     ...options.env,
   };
   delete (env as Record<string, string | undefined>)['WORKER_ID'];
-  const primary = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { env, stdio: ['ignore', 'inherit', 'inherit'] });
+  const primary = spawn(process.execPath, options.nodeArgs ?? ['--import', 'tsx', 'src/main.ts'], { env, stdio: ['ignore', 'inherit', 'inherit'] });
   const url = `http://127.0.0.1:${port}`;
   // A connection may land on a frozen (SIGSTOP) or dying worker: each attempt has a deadline, and a
   // new attempt opens a new connection, which the kernel may give to another worker. Ops calls are
