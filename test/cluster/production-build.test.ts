@@ -4,9 +4,11 @@ import { fileURLToPath } from 'node:url';
 import { expect } from 'vitest';
 import { buildServer } from '../../scripts/build-server.js';
 import { ensureWebBuilt } from '../browser/support/browser.js';
-import { postgresTest } from '../support/databases.js';
+import { databaseKinds } from '../support/databases.js';
+import { onlyWhere } from '../support/only-where.js';
 import { startClusterProcess } from './support/cluster-process.js';
 
+const postgres = onlyWhere(databaseKinds[1]!.available);
 const projectRoot = fileURLToPath(new URL('../..', import.meta.url));
 
 /**
@@ -14,7 +16,7 @@ const projectRoot = fileURLToPath(new URL('../..', import.meta.url));
  * `npm start` does — here a primary and two workers on PostgreSQL: migrate, serve the API,
  * the fan page and ops — with no tsx in any process, and stop cleanly on SIGTERM.
  */
-postgresTest('the production bundle runs a two-worker cluster without tsx and stops cleanly', async () => {
+postgres('the production bundle runs a two-worker cluster without tsx and stops cleanly', async () => {
   await ensureWebBuilt();
   // One level below the project, as dist/ is: the bundle finds web/dist and node_modules from there.
   const buildDir = mkdtempSync(join(projectRoot, '.build-test-'));

@@ -2,12 +2,14 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { expect } from 'vitest';
 import { probeCommitLatency } from '../../bench/support/commit-latency.js';
-import { databaseUrl, postgresTest } from '../support/databases.js';
+import { databaseKinds, databaseUrl } from '../support/databases.js';
+import { onlyWhere } from '../support/only-where.js';
 
 /**
  * The commit-latency probe that the benchmarks print beside every ratio against the
  * one-transaction-per-claim baseline: it measures durable commits or nothing, and leaves no trace.
  */
+const postgres = onlyWhere(databaseKinds[1]!.available);
 
 async function schemaExists(schema: string): Promise<boolean> {
   const client = new pg.Client({ connectionString: databaseUrl! });
@@ -19,7 +21,7 @@ async function schemaExists(schema: string): Promise<boolean> {
   }
 }
 
-postgresTest('measures durable single-row commits and drops its schema afterwards', async () => {
+postgres('measures durable single-row commits and drops its schema afterwards', async () => {
   const schema = `commit_probe_test_${randomBytes(4).toString('hex')}`;
   let seenDuring = false;
   const probing = probeCommitLatency(databaseUrl!, { commits: 200, schema });
@@ -38,7 +40,7 @@ postgresTest('measures durable single-row commits and drops its schema afterward
   expect(await schemaExists(schema)).toBe(false);
 });
 
-postgresTest('refuses to time commits that do not wait for the disk', async () => {
+postgres('refuses to time commits that do not wait for the disk', async () => {
   const url = new URL(databaseUrl!);
   url.searchParams.set('options', '-c synchronous_commit=off');
   await expect(probeCommitLatency(url.toString(), { commits: 10 })).rejects.toThrow(/synchronous_commit is off/);

@@ -1,7 +1,8 @@
 import { expect } from 'vitest';
 import { loadOptions } from '../../load/options.js';
 import { runScenario } from '../../load/run-scenario.js';
-import { postgresTest } from '../support/databases.js';
+import { databaseKinds } from '../support/databases.js';
+import { onlyWhere } from '../support/only-where.js';
 
 /**
  * The CI-sized hot-seats run: 150 fans fight over the same 100 seats (holds over their sockets) for a few seconds against the
@@ -11,8 +12,9 @@ import { postgresTest } from '../support/databases.js';
  * nothing. No timing is asserted (the machine is shared); the ratios are reported, not judged. The
  * baseline's pool is 16 connections here (64 in the benchmark): other test files share PostgreSQL's 100 connections.
  */
+const postgres = onlyWhere(databaseKinds[1]!.available);
 
-postgresTest('hot seats: every engine answers every fan, the audits are clean, and the comparison is reported', async () => {
+postgres('hot seats: every engine answers every fan, the audits are clean, and the comparison is reported', async () => {
   // Holds and releases as socket events, as the benchmark sends them (the onsale test covers REST).
   // Two rounds: the second runs the engines in reverse order, and the comparison takes the median round.
   const report = await runScenario(loadOptions('hot-seats', { fans: 150, seats: 500, durationS: 4, rounds: 2, connectRatePerS: 500, settleS: 30, progress: false, baselinePoolSize: 16, holdsVia: 'socket', engines: ['holdfast', 'baseline', 'gateway'] }));

@@ -1,4 +1,3 @@
-import { it } from 'vitest';
 import { randomBytes } from 'node:crypto';
 import { connectPostgres, openPglite, type SqlDatabase } from '../../src/persistence/database.js';
 import { migrate } from '../../src/persistence/migrate.js';
@@ -54,13 +53,3 @@ export const databaseKinds: DatabaseKind[] = [
 ];
 
 if (!databaseUrl) console.warn('[holdfast tests] DATABASE_URL not set: PostgreSQL variants are skipped (embedded PGlite still runs)');
-
-/**
- * A test that needs a real PostgreSQL server. Without DATABASE_URL it is registered skipped, its
- * name saying why (a file whose every test is PostgreSQL-only would otherwise hold no test at all,
- * which vitest fails); under CI=true DATABASE_URL is required above, so it always runs there.
- */
-export function postgresTest(name: string, test: () => Promise<void> | void, timeoutMs?: number): void {
-  if (databaseUrl) it(name, test, timeoutMs);
-  else it.skip(`${name} (needs PostgreSQL: set DATABASE_URL)`, test);
-}
